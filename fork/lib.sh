@@ -29,7 +29,7 @@ LLVM_BIN=/usr/lib/llvm-19/bin
 # the rustc named by rust-toolchain.toml, and cargo-installed bindgen.
 RUSTUP_TOOLCHAIN=$(sed -n 's/^channel *= *"\(.*\)"/\1/p' "$FORK_ROOT/rust-toolchain.toml")
 export RUSTUP_TOOLCHAIN
-export PATH="$LLVM_BIN:$HOME/.cargo/bin:$FORK_VENV/bin:$PATH"
+export PATH="$LLVM_BIN:$HOME/.cargo/bin:$FORK_VENV/bin:$PATH:/usr/sbin:/sbin"
 
 JOBS=${JOBS:-$(nproc)}
 

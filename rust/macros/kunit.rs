@@ -69,9 +69,13 @@ fn rewrite_asserts(stream: TokenStream, suite: &str) -> TokenStream {
     while i < tokens.len() {
         // A macro call is `name ! (args)`; only bare (unqualified) names are rewritten, so that
         // an explicit `core::assert!` still means the panicking one.
-        let qualified = i > 0 && matches!(&tokens[i - 1], TokenTree::Punct(p) if p.as_char() == ':');
-        if let (TokenTree::Ident(ident), Some(TokenTree::Punct(bang)), Some(TokenTree::Group(args))) =
-            (&tokens[i], tokens.get(i + 1), tokens.get(i + 2))
+        let qualified =
+            i > 0 && matches!(&tokens[i - 1], TokenTree::Punct(p) if p.as_char() == ':');
+        if let (
+            TokenTree::Ident(ident),
+            Some(TokenTree::Punct(bang)),
+            Some(TokenTree::Group(args)),
+        ) = (&tokens[i], tokens.get(i + 1), tokens.get(i + 2))
         {
             let name = ident.to_string();
             if !qualified
@@ -179,7 +183,9 @@ pub(crate) fn kunit_tests(attr: TokenStream, item: TokenStream) -> TokenStream {
                 pending_test = None;
                 expect_name = true;
             }
-            TokenTree::Group(group) if pending_test.is_some() && group.delimiter() == Delimiter::Brace => {
+            TokenTree::Group(group)
+                if pending_test.is_some() && group.delimiter() == Delimiter::Brace =>
+            {
                 return compile_error("#[test] must be followed by a function", group.span());
             }
             TokenTree::Punct(punct) if pending_test.is_some() && punct.as_char() == ';' => {
@@ -193,7 +199,10 @@ pub(crate) fn kunit_tests(attr: TokenStream, item: TokenStream) -> TokenStream {
         return compile_error("#[test] must be followed by a function", span);
     }
     if tests.is_empty() {
-        return compile_error("a #[kunit_tests] module needs at least one #[test] function", body.span());
+        return compile_error(
+            "a #[kunit_tests] module needs at least one #[test] function",
+            body.span(),
+        );
     }
 
     let mut generated = String::new();
@@ -202,13 +211,9 @@ pub(crate) fn kunit_tests(attr: TokenStream, item: TokenStream) -> TokenStream {
             r#"
             #[doc(hidden)]
             extern "C" fn __kunit_case_{test}(_test: *mut ::kernel::bindings::kunit) {{
-                let result = {test}();
-                ::kernel::kunit_assert!(
-                    "{test}",
-                    ::core::file!(),
-                    0,
-                    ::kernel::kunit::is_test_result_ok(result)
-                );
+                // A test that returns an `Err` fails; KUnit reports it as this expression.
+                let test_returned_ok = ::kernel::kunit::is_test_result_ok({test}());
+                ::kernel::kunit_assert!("{test}", ::core::file!(), 0, test_returned_ok);
             }}
             "#
         ));

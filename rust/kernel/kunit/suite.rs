@@ -83,9 +83,15 @@ pub const fn kunit_case_null() -> bindings::kunit_case {
 /// Public but hidden: it is meant for [`kunit_unsafe_test_suite!`]. Evaluated at compile
 /// time; a name that does not fit `struct kunit_suite::name` fails the build.
 #[doc(hidden)]
-pub const fn kunit_suite(name: &str, test_cases: *mut bindings::kunit_case) -> bindings::kunit_suite {
+pub const fn kunit_suite(
+    name: &str,
+    test_cases: *mut bindings::kunit_case,
+) -> bindings::kunit_suite {
     let bytes = name.as_bytes();
-    assert!(bytes.len() < SUITE_NAME_SIZE, "KUnit suite names have at most 255 bytes");
+    assert!(
+        bytes.len() < SUITE_NAME_SIZE,
+        "KUnit suite names have at most 255 bytes"
+    );
     // SAFETY: `kunit_suite` is a plain C struct whose unset fields are all zeroes.
     let mut suite: bindings::kunit_suite = unsafe { core::mem::zeroed() };
     let mut i = 0;

@@ -1,0 +1,375 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# Guest side of fork/bench: measures each C-vs-Rust driver pair of fork/bench-pairs inside one
+# boot, and prints one record per measurement on the console for the host to collect.
+#
+# Usage (in the guest, as root): bench.sh MODROOT PAIRS REPS RUNTIME [RAMP]
+#   MODROOT  the INSTALL_MOD_PATH the host installed the kernel's modules into
+#   PAIRS    the pairs file (fork/bench-pairs)
+#   REPS     repetitions of every measurement, per side
+#   RUNTIME  seconds of measured I/O per run; RAMP (default 1) seconds of unmeasured I/O first
+#
+# For every pair, workload and repetition, both sides are measured back to back: load the
+# module, wait for its device, run the workload, unload. The side that goes first alternates
+# from one repetition to the next (rust,c then c,rust, ...), so that drift over the boot (page
+# cache, memory fragmentation, the host's load) does not always favour the same side.
+#
+# Output on stdout, one line each:
+#   BENCHENV {...}   first: guest CPUs, fio version, engine, the planned measurements
+#   # ...            progress
+#   BENCH {...}      one measurement: "ok":true with its metrics, or "ok":false with "error"
+#   BENCHEND {...}   last: how many records and errors were printed
+# A failed module load, device, fio run or unload is an error record; nothing is skipped.
+# The exit code is 1 if any record is an error.
+
+MODROOT=${1:?usage: bench.sh MODROOT PAIRS REPS RUNTIME [RAMP]}
+PAIRS=${2:?usage: bench.sh MODROOT PAIRS REPS RUNTIME [RAMP]}
+REPS=${3:?usage: bench.sh MODROOT PAIRS REPS RUNTIME [RAMP]}
+RUNTIME=${4:?usage: bench.sh MODROOT PAIRS REPS RUNTIME [RAMP]}
+RAMP=${5:-1}
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH
+
+# Seconds to wait for a device to appear after the module is loaded (TCG is slow).
+DEVICE_WAIT=30
+# Seconds fio may take beyond its runtime and ramp (start-up, job set-up) before it is killed.
+FIO_SLACK=60
+
+NRECORDS=0
+NERRORS=0
+# Set when something that every measurement needs is missing; every measurement then becomes
+# an error record carrying this message.
+FATAL=
+
+progress() { echo "# $*"; }
+
+# json_str TEXT: TEXT as a JSON string (quotes included), on one line.
+json_str() {
+	printf '"%s"' "$(printf '%s' "$1" | tr '\n\t\r' '   ' |
+		sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/[[:cntrl:]]/ /g')"
+}
+
+# The pairs file without comments and blank lines.
+pairs_decls() { sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$PAIRS"; }
+
+mp() { modprobe -d "$MODROOT" "$@"; }
+
+module_loaded() { grep -q "^$1 " /proc/modules; }
+
+# fio_extract JSON DIR: prints "IOPS P50 P99 ERROR" from fio's JSON output (--group_reporting,
+# so a single job) for direction DIR (read or write), or fails. fio's JSON printer puts one
+# key a line, so a small state machine that tracks the enclosing keys is enough; no JSON tool
+# is needed in the guest.
+fio_extract() {
+	awk -v dir="$2" '
+	{
+		line = $0
+		sub(/^[ \t]+/, "", line)
+		sub(/[ \t\r]+$/, "", line)
+	}
+	line ~ /^"[^"]*" : [[{]$/ {
+		k = line; sub(/^"/, "", k); sub(/" : [[{]$/, "", k)
+		stack[++depth] = k
+		if (path() == "/jobs/")
+			njobs++
+		next
+	}
+	line ~ /^[[{]$/ {
+		stack[++depth] = ""
+		if (path() == "/jobs/")
+			njobs++
+		next
+	}
+	line ~ /^[]}],?$/ { if (depth > 0) depth--; next }
+	line ~ /^"[^"]*" : / {
+		k = line; sub(/^"/, "", k); sub(/" : .*/, "", k)
+		v = line; sub(/^"[^"]*" : /, "", v); sub(/,$/, "", v); gsub(/"/, "", v)
+		p = path()
+		if (p == "/jobs/" && k == "error")
+			err = v
+		else if (p == "/jobs//" dir && k == "iops")
+			iops = v
+		else if (p == "/jobs//" dir "/clat_ns/percentile" && k == "50.000000")
+			p50 = v
+		else if (p == "/jobs//" dir "/clat_ns/percentile" && k == "99.000000")
+			p99 = v
+	}
+	# The keys from the outermost object in, e.g. "/jobs//read" (array elements have no key).
+	function path(  i, s) {
+		s = ""
+		for (i = 2; i <= depth; i++)
+			s = s "/" stack[i]
+		return s
+	}
+	END {
+		if (njobs != 1 || iops == "" || p50 == "" || p99 == "" || err == "")
+			exit 1
+		print iops, p50, p99, err
+	}' "$1"
+}
+
+# fio_run OUTPUT FIO-OPTION...: runs fio with a time limit, JSON into OUTPUT. On failure prints
+# fio's complaint (last lines of its output) and fails.
+fio_run() {
+	out=$1
+	shift
+	rm -f "$out"
+	msg=$(timeout "$((RUNTIME + RAMP + FIO_SLACK))" fio --output-format=json --output="$out" "$@" 2>&1)
+	rc=$?
+	[ $rc -eq 0 ] && return 0
+	[ $rc -eq 124 ] && msg="timed out after $((RUNTIME + RAMP + FIO_SLACK)) s; $msg"
+	printf 'fio failed (exit %s): %s' "$rc" "$(printf '%s\n' "$msg" | tail -n 3)"
+	return 1
+}
+
+# Picks the fio engine: io_uring if both fio and this kernel can do it (io_uring may be compiled
+# out, or disabled with the kernel.io_uring_disabled sysctl), else libaio. A few writes to a file
+# in $TMP show whether the engine works; the block runs use direct I/O on the device.
+ENGINE=
+ENGINE_NOTE=
+probe_engine() {
+	for e in io_uring libaio; do
+		if msg=$(fio_run "$TMP/probe.json" --name=probe --filename="$TMP/probe" --size=1M \
+			--bs=4k --rw=randwrite --iodepth=4 --ioengine=$e) &&
+			fio_extract "$TMP/probe.json" write >/dev/null; then
+			ENGINE=$e
+			return 0
+		fi
+		[ -n "$msg" ] || msg="no usable result in fio's JSON output"
+		ENGINE_NOTE="$ENGINE_NOTE$e unusable: $msg; "
+	done
+	return 1
+}
+
+# record PAIR SIDE MODULE WORKLOAD REP ITER ERROR [FIELDS]: prints a BENCH record. An empty
+# ERROR makes it a measurement ("ok":true) and FIELDS its metrics, a JSON fragment that starts
+# with a comma; otherwise it is an error record.
+record() {
+	r=$(printf '{"pair":%s,"side":%s,"module":%s,"workload":%s,"rep":%s,"iter":%s' \
+		"$(json_str "$1")" "$(json_str "$2")" "$(json_str "$3")" "$(json_str "$4")" "$5" "$6")
+	NRECORDS=$((NRECORDS + 1))
+	if [ -z "$7" ]; then
+		echo "BENCH $r,\"ok\":true$8}"
+	else
+		NERRORS=$((NERRORS + 1))
+		echo "BENCH $r,\"ok\":false,\"error\":$(json_str "$7")$8}"
+		progress "ERROR: $1 $4 $2 rep $5: $7"
+	fi
+}
+
+# wait_for_device DEVICE: waits up to DEVICE_WAIT seconds for the node to appear (devtmpfs
+# creates it when the driver registers the device; udev may not be running in the guest).
+wait_for_device() {
+	udevadm settle --timeout=5 2>/dev/null
+	i=0
+	while [ ! -e "$1" ]; do
+		[ $i -ge $((DEVICE_WAIT * 10)) ] && return 1
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
+
+# load_side MODULE DEVICE PARAMS...: makes sure MODULE is not already loaded (a leftover would
+# make modprobe a no-op and measure the wrong instance), loads it and waits for DEVICE. Prints
+# what went wrong and fails otherwise.
+load_side() {
+	module=$1
+	device=$2
+	shift 2
+	if module_loaded "$module" && ! msg=$(mp -r "$module" 2>&1); then
+		printf '%s was already loaded and does not unload: %s' "$module" "$msg"
+		return 1
+	fi
+	if ! msg=$(mp "$module" "$@" 2>&1); then
+		printf 'modprobe %s failed: %s' "$module" "$msg"
+		return 1
+	fi
+	if ! wait_for_device "$device"; then
+		printf '%s loaded but %s did not appear within %s s' "$module" "$device" "$DEVICE_WAIT"
+		if ! msg=$(mp -r "$module" 2>&1); then
+			printf '; unloading it failed too: %s' "$msg"
+		fi
+		return 1
+	fi
+}
+
+# unload_side MODULE: unloads MODULE, printing what went wrong on failure.
+unload_side() {
+	if ! msg=$(mp -r "$1" 2>&1); then
+		printf 'unloading %s failed: %s' "$1" "$msg"
+		return 1
+	fi
+}
+
+# run_block PAIR SIDE MODULE DEVICE WORKLOAD REP ITER: one block measurement, one record.
+# Uses PARAMS (module parameters), SCHED (I/O scheduler) and WLARGS (the workload's fio options).
+run_block() {
+	local pair=$1 side=$2 module=$3 device=$4 wl=$5 rep=$6 iter=$7
+	local iodepth=1 dir= a fields err uerr sched qsched m
+	for a in $WLARGS; do
+		case $a in
+		iodepth=*) iodepth=${a#iodepth=} ;;
+		rw=read | rw=randread) dir=read ;;
+		rw=write | rw=randwrite) dir=write ;;
+		rw=* | readwrite=*) dir=mixed ;;
+		esac
+	done
+	fields=$(printf ',"kind":"block","engine":%s,"numjobs":%s,"iodepth":%s,"runtime_s":%s,"ramp_s":%s' \
+		"$(json_str "$ENGINE")" "$NPROC" "$iodepth" "$RUNTIME" "$RAMP")
+
+	if [ -n "$FATAL" ]; then
+		record "$pair" "$side" "$module" "$wl" "$rep" "$iter" "$FATAL" "$fields"
+		return
+	fi
+	case $dir in
+	read | write) ;;
+	*)
+		record "$pair" "$side" "$module" "$wl" "$rep" "$iter" \
+			"workload $wl must set rw= to a read-only or write-only pattern, has: $WLARGS" "$fields"
+		return
+		;;
+	esac
+
+	# shellcheck disable=SC2086 # PARAMS is a list of module parameters
+	if ! err=$(load_side "$module" "$device" $PARAMS); then
+		record "$pair" "$side" "$module" "$wl" "$rep" "$iter" "$err" "$fields"
+		return
+	fi
+
+	# The active scheduler is the one in brackets: "mq-deadline kyber [none]".
+	err=
+	qsched=/sys/block/${device##*/}/queue/scheduler
+	sched=$(sed -n 's/.*\[\(.*\)\].*/\1/p' "$qsched" 2>/dev/null)
+	if [ -n "$SCHED" ] && [ "$sched" != "$SCHED" ]; then
+		echo "$SCHED" >"$qsched" 2>/dev/null
+		sched=$(sed -n 's/.*\[\(.*\)\].*/\1/p' "$qsched" 2>/dev/null)
+		[ "$sched" = "$SCHED" ] ||
+			err="could not switch $device to the $SCHED I/O scheduler (it has: ${sched:-none readable})"
+	fi
+	fields="$fields,\"sched\":$(json_str "$sched")"
+
+	if [ -z "$err" ]; then
+		set -- --name="$wl" --filename="$device" --ioengine="$ENGINE" --direct=1 \
+			--numjobs="$NPROC" --group_reporting --time_based --runtime="$RUNTIME" \
+			--ramp_time="$RAMP" --norandommap --randrepeat=0 --percentile_list=50:99
+		for a in $WLARGS; do
+			set -- "$@" "--$a"
+		done
+		if ! err=$(fio_run "$TMP/fio.json" "$@"); then
+			:
+		elif ! m=$(fio_extract "$TMP/fio.json" "$dir"); then
+			err="fio gave no $dir IOPS/latency percentiles in its JSON output"
+		else
+			# shellcheck disable=SC2086 # split "IOPS P50 P99 ERROR"
+			set -- $m
+			if [ "$4" != 0 ]; then
+				err="fio reports error $4 ($(sed -n 's/.*"verror" : "\(.*\)",*$/\1/p' "$TMP/fio.json" | head -1))"
+			elif [ "$(printf '%s\n' "$1" | awk '{ print ($1 > 0) }')" != 1 ]; then
+				err="fio completed no I/O ($dir IOPS $1)"
+			else
+				fields="$fields,\"iops\":$1,\"lat_p50_ns\":$2,\"lat_p99_ns\":$3"
+			fi
+		fi
+	fi
+
+	# Unload even after a failed run, and report a failed unload: the next load of this module
+	# would otherwise find the old instance.
+	if ! uerr=$(unload_side "$module"); then
+		err="${err:+$err; }$uerr"
+	fi
+	record "$pair" "$side" "$module" "$wl" "$rep" "$iter" "$err" "$fields"
+}
+
+# side_field PAIR SIDE N: field N (1 module, 2 device, 3 .ko, 4... objects) of the side line.
+side_field() {
+	pairs_decls | awk -v p="$1" -v s="$2" -v n="$3" \
+		'$1 == "side" && $2 == p && $3 == s { print $(n + 3); exit }'
+}
+
+# rest_of PAIR KEYWORD [SIDE]: everything after the keyword, pair (and side) on its line.
+rest_of() {
+	pairs_decls | awk -v k="$2" -v p="$1" -v s="${3:-}" '
+	$1 == k && $2 == p && (s == "" || $3 == s) {
+		n = s == "" ? 3 : 4
+		out = ""
+		for (i = n; i <= NF; i++)
+			out = out (i > n ? " " : "") $i
+		print out
+		exit
+	}'
+}
+
+# ---------------------------------------------------------------------------------------------
+
+[ -r "$PAIRS" ] || { echo "bench.sh: cannot read the pairs file $PAIRS" >&2; exit 2; }
+case "$REPS$RUNTIME$RAMP" in
+*[!0-9]*) echo "bench.sh: REPS, RUNTIME and RAMP must be whole numbers" >&2; exit 2 ;;
+esac
+
+NPROC=$(nproc)
+FIO_VERSION=$(fio --version 2>/dev/null) || FIO_VERSION=
+if [ -z "$FIO_VERSION" ]; then
+	FATAL="fio is not installed in the guest (the guest uses the host's root file system: install fio there)"
+elif ! TMP=$(mktemp -d 2>/dev/null); then
+	FATAL="cannot create a temporary folder in the guest (mktemp -d failed)"
+elif ! probe_engine; then
+	FATAL="no fio engine works in the guest: $ENGINE_NOTE"
+fi
+[ -n "$ENGINE" ] && [ -n "$ENGINE_NOTE" ] && ENGINE_NOTE="${ENGINE_NOTE}using $ENGINE"
+
+# The plan: every pair/workload the host should expect REPS records per side for.
+plan=
+for p in $(pairs_decls | awk '$1 == "pair" { print $2 "/" $3 }'); do
+	for w in $(pairs_decls | awk -v k="${p#*/}" '$1 == "workload" && $2 == k { print $3 }'); do
+		plan="$plan${plan:+,}$(json_str "${p%/*}/$w")"
+	done
+done
+echo "BENCHENV {\"nproc\":$NPROC,\"fio\":$(json_str "$FIO_VERSION"),\"engine\":$(json_str "$ENGINE"),\"engine_note\":$(json_str "$ENGINE_NOTE"),\"kernel\":$(json_str "$(uname -r)"),\"reps\":$REPS,\"runtime_s\":$RUNTIME,\"ramp_s\":$RAMP,\"fatal\":$(json_str "$FATAL"),\"plan\":[$plan]}"
+[ -n "$FATAL" ] && progress "FATAL: $FATAL"
+
+for p in $(pairs_decls | awk '$1 == "pair" { print $2 "/" $3 }'); do
+	pair=${p%/*}
+	kind=${p#*/}
+	workloads=$(pairs_decls | awk -v k="$kind" '$1 == "workload" && $2 == k { print $3 }')
+	SCHED=$(rest_of "$pair" sched)
+	mod_rust=$(side_field "$pair" rust 1)
+	mod_c=$(side_field "$pair" c 1)
+	progress "pair $pair ($kind): rust ${mod_rust:-?} vs c ${mod_c:-?}, $REPS reps of $(echo $workloads | wc -w) workload(s)"
+
+	for wl in $workloads; do
+		WLARGS=$(pairs_decls | awk -v k="$kind" -v w="$wl" '
+			$1 == "workload" && $2 == k && $3 == w {
+				for (i = 4; i <= NF; i++) printf "%s%s", (i > 4 ? " " : ""), $i
+				print ""
+				exit
+			}')
+		progress "$pair $wl: $WLARGS"
+		iter=0
+		rep=1
+		while [ $rep -le "$REPS" ]; do
+			if [ $((rep % 2)) -eq 1 ]; then order="rust c"; else order="c rust"; fi
+			for side in $order; do
+				iter=$((iter + 1))
+				module=$(side_field "$pair" $side 1)
+				device=$(side_field "$pair" $side 2)
+				PARAMS=$(rest_of "$pair" params $side)
+				if [ -z "$module" ] || [ -z "$device" ]; then
+					record "$pair" $side "${module:-?}" "$wl" $rep $iter \
+						"no complete 'side $pair $side MODULE DEVICE ...' line in $PAIRS"
+				elif ! command -v "run_$kind" >/dev/null 2>&1; then
+					record "$pair" $side "$module" "$wl" $rep $iter \
+						"no runner for kind '$kind' (run_$kind in bench.sh)"
+				else
+					"run_$kind" "$pair" $side "$module" "$device" "$wl" $rep $iter
+				fi
+			done
+			rep=$((rep + 1))
+		done
+		progress "$pair $wl: done, $NRECORDS records and $NERRORS errors so far"
+	done
+done
+
+[ -n "${TMP:-}" ] && rm -rf "$TMP"
+echo "BENCHEND {\"records\":$NRECORDS,\"errors\":$NERRORS}"
+progress "bench: $NRECORDS records, $NERRORS errors"
+[ $NERRORS -eq 0 ]

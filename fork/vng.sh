@@ -1,0 +1,54 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Booting the built fork kernel in QEMU with virtme-ng, shared by the tools that run something in
+# the guest (fork/boot, fork/bench). Sourced after lib.sh, never run.
+#
+# The guest runs under TCG (KVM does not work on these machines) and sees the host's root file
+# system read-only over 9p: it runs the host's userland (fio, modprobe, ...) and reads the
+# kernel's modules from $VNG_MODROOT in the build folder. Extra QEMU devices (e.g. -device edu)
+# come from fork/guest/qemu-devices.
+
+# The INSTALL_MOD_PATH the guest loads modules from, with modprobe -d.
+VNG_MODROOT=$FORK_OUT/modroot
+
+# vng_require: dies unless virtme-ng, QEMU and a built kernel are there.
+vng_require() {
+	require_tools vng qemu-system-x86_64 modprobe timeout
+	[ -f "$FORK_OUT/arch/x86/boot/bzImage" ] ||
+		die "no kernel at $FORK_OUT/arch/x86/boot/bzImage: build it first (make LLVM=1, or fork/setup)"
+}
+
+# vng_install_modules: installs the build's modules into $VNG_MODROOT, afresh.
+vng_install_modules() {
+	rm -rf "$VNG_MODROOT"
+	kmake -s modules_install INSTALL_MOD_PATH="$VNG_MODROOT" >/dev/null ||
+		die "modules_install into $VNG_MODROOT failed"
+}
+
+# vng_boot [--timeout SECONDS] VNG-ARG...: boots $FORK_OUT's kernel and passes VNG-ARGs on to vng
+# (--exec CMD to run a command, nothing for an interactive shell). With --timeout, QEMU is
+# stopped after SECONDS and the exit code is 124, as timeout(1) does.
+vng_boot() {
+	local limit= qemu_devices
+	if [ "${1:-}" = --timeout ]; then
+		limit=${2:?vng_boot: --timeout needs a number of seconds}
+		shift 2
+	fi
+	qemu_devices=$(sed -e 's/#.*//' "$FORK_ROOT/fork/guest/qemu-devices" | tr '\n' ' ')
+	local vng_args=(--disable-kvm --disable-microvm --force-9p --cpus 2 --memory 1G --verbose
+		--run "$FORK_OUT" --cwd / --qemu-opts "$qemu_devices")
+	if [ -n "$limit" ]; then
+		# --foreground: vng and QEMU keep the terminal (and get its signals) under timeout.
+		timeout --foreground "$limit" vng "${vng_args[@]}" "$@"
+	else
+		vng "${vng_args[@]}" "$@"
+	fi
+}
+
+# vng_log_problems LOG: prints (up to 20 of) the console log's lines that show an oops, BUG,
+# WARN, KASAN or UBSAN report, call trace or panic. The guest scripts' own lines ("# ..."
+# diagnostics, BENCH records) are not kernel messages and are left out.
+vng_log_problems() {
+	grep -E 'Oops|BUG:|WARNING:|Call Trace|KASAN|UBSAN|general protection fault|Kernel panic' "$1" |
+		grep -v -e '^# ' -e '^BENCH' | head -20
+}
