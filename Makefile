@@ -14,7 +14,7 @@
 
 FORK_ROOT := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
 export FORK_CONFIG_NAME := $(or $(BUILD),rust-lts)
-$(foreach line,$(shell $(FORK_ROOT)/fork/env),$(eval $(line)))
+$(foreach line,$(shell FORK_CONFIG_NAME=$(FORK_CONFIG_NAME) $(FORK_ROOT)/fork/env),$(eval $(line)))
 export PATH RUSTUP_TOOLCHAIN
 LLVM ?= 1
 export LLVM

@@ -60,6 +60,7 @@ MIN_REPS = 3
 VERDICT_FAILED = "FAILED"
 VERDICT_WIDE = "inconclusive: spread too wide"
 VERDICT_FEW = "inconclusive: too few repetitions"
+VERDICT_NO_CI = "inconclusive: no confidence interval"
 VERDICT_SAME = "no significant difference"
 VERDICT_BETTER = "Rust better"
 VERDICT_WORSE = "Rust worse"
@@ -137,7 +138,8 @@ def parse_console(path):
             continue
         if kind == "BENCHENV":
             if env is not None:
-                problems.append(f"console line {lineno}: a second BENCHENV line (two runs in one log?)")
+                problems.append(f"console line {lineno}: a second BENCHENV line "
+                                "(two runs in one log?)")
             env = obj
         elif kind == "BENCHEND":
             end = obj
@@ -194,8 +196,11 @@ def fmt_ratio(row):
 def verdict(row):
     if row["errors"]:
         return VERDICT_FAILED
-    if row["ratio"] is None or min(row["rust"]["n"], row["c"]["n"]) < MIN_REPS:
+    if min(row["rust"]["n"], row["c"]["n"]) < MIN_REPS:
         return VERDICT_FEW
+    if row["ratio"] is None or row["ci"] is None:
+        # A C median (or most resampled ones) of 0: there is no ratio to speak of.
+        return VERDICT_NO_CI
     lo, hi = row["ci"]
     if hi - lo > INCONCLUSIVE_REL_WIDTH * row["ratio"]:
         return VERDICT_WIDE
@@ -204,7 +209,7 @@ def verdict(row):
     return VERDICT_SAME
 
 
-def build_rows(env, records, end, global_problems):
+def build_rows(env, records, global_problems):
     """One row per pair x workload x metric, in the order of the guest's plan."""
     reps = env.get("reps") if env else None
     order = []
@@ -217,12 +222,14 @@ def build_rows(env, records, end, global_problems):
         if key not in order:
             order.append(key)
             if env is not None:
-                global_problems.append(f"records for {key[0]}/{key[1]}, which is not in the guest's plan")
+                global_problems.append(f"records for {key[0]}/{key[1]}, "
+                                       "which is not in the guest's plan")
 
     rows = []
     for pair, wl in order:
         recs = [r for r in records if r["pair"] == pair and r["workload"] == wl]
-        errors = [f"{r['side']} rep {r['rep']}: {r.get('error') or 'error record without a message'}"
+        errors = [f"{r['side']} rep {r['rep']}: "
+                  f"{r.get('error') or 'error record without a message'}"
                   for r in recs if r["ok"] is not True]
         for side in SIDES:
             count = sum(1 for r in recs if r["side"] == side)
@@ -246,7 +253,8 @@ def build_rows(env, records, end, global_problems):
                 if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v):
                     values[metric][r["side"]].append(float(v))
                 elif metric is not None:
-                    errors.append(f"{r['side']} rep {r['rep']}: ok record without a number for {metric}")
+                    errors.append(f"{r['side']} rep {r['rep']}: "
+                                  f"ok record without a number for {metric}")
         for metric in metrics:
             label, unit, higher = METRICS.get(metric, ("–", "", True))
             row = {
@@ -276,7 +284,8 @@ def build_rows(env, records, end, global_problems):
 
 def compare_rows(rows, prev, prev_name):
     """Annotates rows with where their ratio lies against the previous run's CI."""
-    prev_rows = {(r.get("pair"), r.get("workload"), r.get("metric")): r for r in prev.get("rows", [])}
+    prev_rows = {(r.get("pair"), r.get("workload"), r.get("metric")): r
+                 for r in prev.get("rows", [])}
     counts = {"inside": 0, "outside": 0, "not comparable": 0}
     for row in rows:
         p = prev_rows.get((row["pair"], row["workload"], row["metric"]))
@@ -321,11 +330,10 @@ def build_table(host):
             s = p.get(side) or {}
             net = compile_net(s)
             gross = statistics.median(s["compile_s"]) if s.get("compile_s") else None
-            out.append(
-                f"| {name} | {side} | {s.get('module', '–')} "
-                f"| {s.get('obj_text', '–')} / {s.get('obj_data', '–')} / {s.get('obj_bss', '–')} "
-                f"| {s.get('ko_text', '–')} / {s.get('ko_data', '–')} / {s.get('ko_bss', '–')} "
-                f"| {s.get('ko_bytes', '–')} | {fmt_secs(net)} | {fmt_secs(gross)} |")
+            obj = " / ".join(str(s.get(k, "–")) for k in ("obj_text", "obj_data", "obj_bss"))
+            ko = " / ".join(str(s.get(k, "–")) for k in ("ko_text", "ko_data", "ko_bss"))
+            out.append(f"| {name} | {side} | {s.get('module', '–')} | {obj} | {ko} "
+                       f"| {s.get('ko_bytes', '–')} | {fmt_secs(net)} | {fmt_secs(gross)} |")
         r, c = p.get("rust") or {}, p.get("c") or {}
         ratios = []
         for key, label in (("obj_text", "object text"), ("ko_bytes", ".ko bytes")):
@@ -337,13 +345,15 @@ def build_table(host):
         if ratios:
             out.append(f"| {name} | Rust/C | | {'; '.join(ratios)} | | | | |")
     out.append("")
-    out.append("Compile time: the median over the repetitions of `make <objects>` after deleting them; "
-               "net subtracts the no-op `make` of the same objects that follows (Kbuild's fixed cost).")
+    out.append("Compile time: the median over the repetitions of `make <objects>` after deleting "
+               "them; net subtracts the no-op `make` of the same objects that follows "
+               "(Kbuild's fixed cost).")
     return out
 
 
 def results_table(rows, with_compare):
-    head = "| pair | workload | metric | Rust median [min–max] IQR | C median [min–max] IQR | Rust/C (95% CI) | verdict |"
+    head = ("| pair | workload | metric | Rust median [min–max] IQR | C median [min–max] IQR "
+            "| Rust/C (95% CI) | verdict |")
     sep = "| --- | --- | --- | --- | --- | --- | --- |"
     if with_compare:
         head += " vs previous |"
@@ -375,17 +385,18 @@ def write_markdown(path, rows, env, host, problems, comparison):
     failed = [r for r in rows if r["verdict"] == VERDICT_FAILED]
     lines = ["# C-vs-Rust driver benchmark", ""]
     if problems or failed:
+        nfailed = len({(r["pair"], r["workload"]) for r in failed})
         lines.append(f"**FAILED**: {len(problems)} problem(s) with the run, "
-                     f"{len({(r['pair'], r['workload']) for r in failed})} pair/workload(s) failed; "
-                     "see Problems below.")
+                     f"{nfailed} pair/workload(s) failed; see Problems below.")
         lines.append("")
     lines += results_table(rows, comparison is not None)
     lines += ["",
-              f"Ratios are Rust/C of the medians; the interval is a {CI_LEVEL:.0%} percentile bootstrap "
-              f"({BOOTSTRAP_RESAMPLES} resamples of each side's repetitions, seed {BOOTSTRAP_SEED}). "
-              "For IOPS above 1 is better for Rust, for latencies below 1. "
-              f"A row is inconclusive when its interval is wider than {INCONCLUSIVE_REL_WIDTH:.0%} of "
-              f"its ratio, or it has fewer than {MIN_REPS} successful repetitions a side.", ""]
+              f"Ratios are Rust/C of the medians; the interval is a {CI_LEVEL:.0%} percentile "
+              f"bootstrap ({BOOTSTRAP_RESAMPLES} resamples of each side's repetitions, "
+              f"seed {BOOTSTRAP_SEED}). For IOPS above 1 is better for Rust, for latencies "
+              f"below 1. A row is inconclusive when its interval is wider than "
+              f"{INCONCLUSIVE_REL_WIDTH:.0%} of its ratio, or it has fewer than {MIN_REPS} "
+              "successful repetitions a side.", ""]
     if comparison:
         lines += [comparison["summary"] + ". Both runs are noisy, so a ratio lands outside the "
                   "previous interval now and then with nothing changed: look for rows that move "
@@ -431,7 +442,8 @@ def plot(path, rows, env):
     if not rows:
         fig, ax = plt.subplots(figsize=(6, 2))
         ax.axis("off")
-        ax.text(0.5, 0.5, "no measurements: see results.md", ha="center", va="center", color="tab:red")
+        ax.text(0.5, 0.5, "no measurements: see results.md", ha="center", va="center",
+                color="tab:red")
         fig.savefig(path, dpi=110)
         plt.close(fig)
         return
@@ -457,15 +469,16 @@ def plot(path, rows, env):
             # The value at the foot of the bar, clear of the 1.0 line and the error bar.
             ax.annotate(f"{r['ratio']:.3f}", (x, 0), xytext=(0, 3), textcoords="offset points",
                         ha="center", va="bottom", fontsize=8,
-                        bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.8})
+                        bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none",
+                              "alpha": 0.8})
         ax.axhline(1.0, color="black", linewidth=1, linestyle="--")
         ax.set_xticks(list(xs))
         ax.set_xticklabels([f"{r['pair']}\n{r['workload']}" for r in sel], fontsize=8)
         label, unit, higher = METRICS.get(metric, ("–", "", True))
         better = "higher" if higher else "lower"
         ax.set_ylabel("Rust / C")
-        ax.set_title(f"{label}: Rust/C ratio of medians, {CI_LEVEL:.0%} CI ({better} is better for Rust)",
-                     fontsize=10)
+        ax.set_title(f"{label}: Rust/C ratio of medians, {CI_LEVEL:.0%} CI "
+                     f"({better} is better for Rust)", fontsize=10)
         tops = [r["ci"][1] if r["ci"] else r["ratio"] for r in sel if r["ratio"] is not None]
         bottoms = [r["ci"][0] if r["ci"] else r["ratio"] for r in sel if r["ratio"] is not None]
         ax.set_ylim(min([0.0] + bottoms), max([1.2] + [t * 1.1 for t in tops]))
@@ -475,8 +488,8 @@ def plot(path, rows, env):
     fig.legend(legend, list(colours) + ["inconclusive"], fontsize=8, loc="lower center", ncol=4,
                frameon=False)
     fig.suptitle(f"linux-rust-lts C vs Rust, kernel {env.get('kernel_release', '?')}, "
-                 f"{env.get('accel', '?')}, {env.get('guest_cpus', '?')} guest CPUs, {env.get('date', '?')}",
-                 fontsize=10)
+                 f"{env.get('accel', '?')}, {env.get('guest_cpus', '?')} guest CPUs, "
+                 f"{env.get('date', '?')}", fontsize=10)
     # Room at the bottom for the legend.
     fig.tight_layout(rect=(0, 0.6 / fig.get_figheight(), 1, 1))
     fig.savefig(path, dpi=110)
@@ -507,9 +520,11 @@ def main():
     if env_guest and env_guest.get("fatal"):
         problems.append(f"guest: {env_guest['fatal']}")
     if end is None:
-        problems.append("no BENCHEND line: the guest did not finish (crash, timeout or vng failure)")
+        problems.append("no BENCHEND line: the guest did not finish "
+                        "(crash, timeout or vng failure)")
     elif end.get("records") != len(records):
-        problems.append(f"the guest printed {end.get('records')} records, the log has {len(records)}")
+        problems.append(f"the guest printed {end.get('records')} records, "
+                        f"the log has {len(records)}")
     built = ((host or {}).get("env") or {}).get("kernel_release")
     if env_guest and built and env_guest.get("kernel") != built:
         problems.append(f"the guest ran kernel {env_guest.get('kernel')}, not the built {built}")
@@ -518,7 +533,7 @@ def main():
     if host and host.get("guest_timeout"):
         problems.append("the guest was stopped by fork/bench's time limit")
 
-    rows = build_rows(env_guest, records, end, problems)
+    rows = build_rows(env_guest, records, problems)
     if not rows:
         problems.append("no measurements at all")
 
@@ -572,8 +587,8 @@ def main():
     for p in problems:
         print(f"problem: {p}", file=sys.stderr)
     nfailed = len({(r["pair"], r["workload"]) for r in rows if r["verdict"] == VERDICT_FAILED})
-    print(f"bench: {len(rows)} rows, {nfailed} pair/workload(s) failed, {len(problems)} problem(s); "
-          f"results in {out}")
+    print(f"bench: {len(rows)} rows, {nfailed} pair/workload(s) failed, "
+          f"{len(problems)} problem(s); results in {out}")
     return 0 if result["ok"] else 1
 
 

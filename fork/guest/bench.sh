@@ -29,6 +29,8 @@ REPS=${3:?usage: bench.sh MODROOT PAIRS REPS RUNTIME [RAMP]}
 RUNTIME=${4:?usage: bench.sh MODROOT PAIRS REPS RUNTIME [RAMP]}
 RAMP=${5:-1}
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH
+# Module parameters and fio options are split on blanks, never globbed.
+set -f
 
 # Seconds to wait for a device to appear after the module is loaded (TCG is slow).
 DEVICE_WAIT=30
@@ -47,6 +49,17 @@ progress() { echo "# $*"; }
 json_str() {
 	printf '"%s"' "$(printf '%s' "$1" | tr '\n\t\r' '   ' |
 		sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/[[:cntrl:]]/ /g')"
+}
+
+# json_obj KEY VALUE...: a JSON object of the KEY/VALUE pairs; each VALUE is JSON already (a
+# number, or a string through json_str).
+json_obj() {
+	local members=
+	while [ $# -ge 2 ]; do
+		members="$members${members:+,}$(json_str "$1"):$2"
+		shift 2
+	done
+	printf '{%s}' "$members"
 }
 
 # The pairs file without comments and blank lines.
@@ -214,8 +227,10 @@ run_block() {
 		rw=* | readwrite=*) dir=mixed ;;
 		esac
 	done
-	fields=$(printf ',"kind":"block","engine":%s,"numjobs":%s,"iodepth":%s,"runtime_s":%s,"ramp_s":%s' \
-		"$(json_str "$ENGINE")" "$NPROC" "$iodepth" "$RUNTIME" "$RAMP")
+	fields=$(json_obj kind '"block"' engine "$(json_str "$ENGINE")" numjobs "$NPROC" \
+		iodepth "$iodepth" runtime_s "$RUNTIME" ramp_s "$RAMP")
+	fields=",${fields#\{}"
+	fields=${fields%\}}
 
 	if [ -n "$FATAL" ]; then
 		record "$pair" "$side" "$module" "$wl" "$rep" "$iter" "$FATAL" "$fields"
@@ -241,7 +256,7 @@ run_block() {
 	qsched=/sys/block/${device##*/}/queue/scheduler
 	sched=$(sed -n 's/.*\[\(.*\)\].*/\1/p' "$qsched" 2>/dev/null)
 	if [ -n "$SCHED" ] && [ "$sched" != "$SCHED" ]; then
-		echo "$SCHED" >"$qsched" 2>/dev/null
+		echo "$SCHED" 2>/dev/null >"$qsched"
 		sched=$(sed -n 's/.*\[\(.*\)\].*/\1/p' "$qsched" 2>/dev/null)
 		[ "$sched" = "$SCHED" ] ||
 			err="could not switch $device to the $SCHED I/O scheduler (it has: ${sched:-none readable})"
@@ -263,7 +278,8 @@ run_block() {
 			# shellcheck disable=SC2086 # split "IOPS P50 P99 ERROR"
 			set -- $m
 			if [ "$4" != 0 ]; then
-				err="fio reports error $4 ($(sed -n 's/.*"verror" : "\(.*\)",*$/\1/p' "$TMP/fio.json" | head -1))"
+				err="fio reports error $4 ($(sed -n 's/.*"verror" : "\(.*\)",*$/\1/p' \
+					"$TMP/fio.json" | head -1))"
 			elif [ "$(printf '%s\n' "$1" | awk '{ print ($1 > 0) }')" != 1 ]; then
 				err="fio completed no I/O ($dir IOPS $1)"
 			else
@@ -309,7 +325,8 @@ esac
 NPROC=$(nproc)
 FIO_VERSION=$(fio --version 2>/dev/null) || FIO_VERSION=
 if [ -z "$FIO_VERSION" ]; then
-	FATAL="fio is not installed in the guest (the guest uses the host's root file system: install fio there)"
+	FATAL="fio is not installed in the guest (it runs the host's root file system: install fio"
+	FATAL="$FATAL there)"
 elif ! TMP=$(mktemp -d 2>/dev/null); then
 	FATAL="cannot create a temporary folder in the guest (mktemp -d failed)"
 elif ! probe_engine; then
@@ -324,7 +341,10 @@ for p in $(pairs_decls | awk '$1 == "pair" { print $2 "/" $3 }'); do
 		plan="$plan${plan:+,}$(json_str "${p%/*}/$w")"
 	done
 done
-echo "BENCHENV {\"nproc\":$NPROC,\"fio\":$(json_str "$FIO_VERSION"),\"engine\":$(json_str "$ENGINE"),\"engine_note\":$(json_str "$ENGINE_NOTE"),\"kernel\":$(json_str "$(uname -r)"),\"reps\":$REPS,\"runtime_s\":$RUNTIME,\"ramp_s\":$RAMP,\"fatal\":$(json_str "$FATAL"),\"plan\":[$plan]}"
+echo "BENCHENV $(json_obj nproc "$NPROC" fio "$(json_str "$FIO_VERSION")" \
+	engine "$(json_str "$ENGINE")" engine_note "$(json_str "$ENGINE_NOTE")" \
+	kernel "$(json_str "$(uname -r)")" reps "$REPS" runtime_s "$RUNTIME" ramp_s "$RAMP" \
+	fatal "$(json_str "$FATAL")" plan "[$plan]")"
 [ -n "$FATAL" ] && progress "FATAL: $FATAL"
 
 for p in $(pairs_decls | awk '$1 == "pair" { print $2 "/" $3 }'); do
@@ -334,7 +354,9 @@ for p in $(pairs_decls | awk '$1 == "pair" { print $2 "/" $3 }'); do
 	SCHED=$(rest_of "$pair" sched)
 	mod_rust=$(side_field "$pair" rust 1)
 	mod_c=$(side_field "$pair" c 1)
-	progress "pair $pair ($kind): rust ${mod_rust:-?} vs c ${mod_c:-?}, $REPS reps of $(echo $workloads | wc -w) workload(s)"
+	# shellcheck disable=SC2086 # counting the words
+	nwl=$(echo $workloads | wc -w)
+	progress "pair $pair ($kind): rust ${mod_rust:-?} vs c ${mod_c:-?}, $REPS reps of $nwl workload(s)"
 
 	for wl in $workloads; do
 		WLARGS=$(pairs_decls | awk -v k="$kind" -v w="$wl" '
@@ -370,6 +392,6 @@ for p in $(pairs_decls | awk '$1 == "pair" { print $2 "/" $3 }'); do
 done
 
 [ -n "${TMP:-}" ] && rm -rf "$TMP"
-echo "BENCHEND {\"records\":$NRECORDS,\"errors\":$NERRORS}"
+echo "BENCHEND $(json_obj records "$NRECORDS" errors "$NERRORS")"
 progress "bench: $NRECORDS records, $NERRORS errors"
 [ $NERRORS -eq 0 ]

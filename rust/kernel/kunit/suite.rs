@@ -44,6 +44,11 @@
 //! }
 //! ```
 
+#![expect(
+    clippy::test_attr_in_doctest,
+    reason = "the example's #[test] functions do run: #[kunit_tests] makes them a KUnit suite"
+)]
+
 use crate::{bindings, ffi::c_char, str::CStr};
 use core::fmt;
 
