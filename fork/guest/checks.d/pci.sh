@@ -1,0 +1,61 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Guest checks of the Rust PCI stack with samples/rust/rust_driver_pci.rs, sourced by
+# rust-checks.sh. QEMU gives the guest two edu devices (fork/guest/qemu-devices).
+
+PCI_DRV=/sys/bus/pci/drivers/rust_driver_pci
+
+# The PCI addresses of the edu devices (vendor 1234, device 11e8).
+edu_devices() {
+	for d in /sys/bus/pci/devices/*; do
+		[ "$(cat "$d/vendor")" = 0x1234 ] && [ "$(cat "$d/device")" = 0x11e8 ] && basename "$d"
+	done
+}
+
+bound_count() {
+	n=0
+	for a in $(edu_devices); do
+		[ -e "$PCI_DRV/$a" ] && n=$((n + 1))
+	done
+	echo $n
+}
+
+check_pci_sample_probes_both_edu() {
+	[ "$(edu_devices | wc -l)" -eq 2 ] || { diag "expected 2 edu devices, found: $(edu_devices)"; return 1; }
+	mark_log
+	mp rust_driver_pci || return 1
+	[ "$(bound_count)" -eq 2 ] || { diag "$(bound_count) of 2 edu devices bound"; return 1; }
+	n=$(new_log | grep -c 'edu 1\.0 (revision [0-9]*): liveness ok, 5! = 120')
+	[ "$n" -eq 2 ] || { diag "expected 2 probe reports, got $n:"; new_log | sed 's/^/# /' | tail -5; return 1; }
+}
+
+check_pci_unbind_bind_50_times() {
+	grep -q '^rust_driver_pci ' /proc/modules || mp rust_driver_pci || return 1
+	i=0
+	while [ $i -lt 50 ]; do
+		for a in $(edu_devices); do
+			echo "$a" >"$PCI_DRV/unbind" || { diag "unbind $a failed (cycle $i)"; return 1; }
+			echo "$a" >"$PCI_DRV/bind" || { diag "bind $a failed (cycle $i)"; return 1; }
+		done
+		i=$((i + 1))
+	done
+	[ "$(bound_count)" -eq 2 ] || { diag "$(bound_count) of 2 edu devices bound after the cycles"; return 1; }
+}
+
+check_pci_sample_unload_unbinds() {
+	grep -q '^rust_driver_pci ' /proc/modules || mp rust_driver_pci || return 1
+	mark_log
+	mp -r rust_driver_pci || return 1
+	n=$(new_log | grep -c 'unbinding')
+	[ "$n" -eq 2 ] || { diag "expected 2 unbind reports, got $n"; return 1; }
+	[ ! -d "$PCI_DRV" ] || { diag "driver still registered after unload"; return 1; }
+}
+
+check_pci_sample_reload_cycles() {
+	i=0
+	while [ $i -lt 5 ]; do
+		mp rust_driver_pci && [ "$(bound_count)" -eq 2 ] && mp -r rust_driver_pci ||
+			{ diag "reload cycle $i failed"; return 1; }
+		i=$((i + 1))
+	done
+}

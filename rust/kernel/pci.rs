@@ -1,0 +1,618 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! PCI devices and drivers.
+//!
+//! A PCI driver implements [`Driver`]: an id table, and a `probe` callback that gets the device
+//! in the [`Core`] context and returns the driver's private data, which lives until the device
+//! is unbound. [`module_pci_driver!`] registers it for the lifetime of the module.
+//!
+//! In `probe`, the driver enables the device, maps the BARs it needs with
+//! [`Device::iomap_region_sized`] (a [`Devres`] that is revoked on unbind, so no access can
+//! reach the device after `remove`) and reads its configuration space.
+//!
+//! C header: [`include/linux/pci.h`](srctree/include/linux/pci.h)
+
+use crate::{
+    bindings,
+    device::{self, DeviceContext},
+    devres::Devres,
+    driver,
+    error::{from_result, to_result, Result},
+    io::{Io, IoRaw},
+    prelude::*,
+    str::CStr,
+    types::{ARef, ForeignOwnable, Opaque},
+    ThisModule,
+};
+use core::{marker::PhantomData, ops::Deref, ptr::NonNull};
+
+pub use crate::device::{Bound, Core, Normal};
+
+/// The number of standard BARs of a PCI device.
+const NUM_BARS: u32 = 6;
+
+/// The value matching any vendor, device or subsystem id in a [`DeviceId`].
+pub const ANY_ID: u32 = !0;
+
+/// An entry of a PCI driver's id table (`struct pci_device_id`).
+#[repr(transparent)]
+#[derive(Clone, Copy)]
+pub struct DeviceId(bindings::pci_device_id);
+
+impl DeviceId {
+    /// Matches the device `device` of the vendor `vendor`, with any subsystem ids.
+    pub const fn from_id(vendor: u32, device: u32) -> Self {
+        Self(bindings::pci_device_id {
+            vendor,
+            device,
+            subvendor: ANY_ID,
+            subdevice: ANY_ID,
+            class: 0,
+            class_mask: 0,
+            driver_data: 0,
+            override_only: 0,
+        })
+    }
+
+    /// Matches devices whose class code, masked with `class_mask`, is `class`.
+    pub const fn from_class(class: u32, class_mask: u32) -> Self {
+        Self(bindings::pci_device_id {
+            vendor: ANY_ID,
+            device: ANY_ID,
+            subvendor: ANY_ID,
+            subdevice: ANY_ID,
+            class,
+            class_mask,
+            driver_data: 0,
+            override_only: 0,
+        })
+    }
+}
+
+/// The id table of a PCI driver, with a driver-defined `T` for each entry.
+pub trait IdTable<T> {
+    /// Returns the NULL-terminated C table.
+    fn as_ptr(&self) -> *const bindings::pci_device_id;
+
+    /// Returns the data of the entry whose `driver_data` is `index`.
+    fn info(&self, index: usize) -> Option<&T>;
+}
+
+/// An id table of `N` entries with their data, terminated as the PCI core expects.
+///
+/// # Invariants
+///
+/// `ids.ids[i].driver_data == i` for every entry, and `ids.sentinel` is all zeroes.
+pub struct IdArray<T, const N: usize> {
+    ids: RawIdArray<N>,
+    infos: [T; N],
+}
+
+#[repr(C)]
+struct RawIdArray<const N: usize> {
+    ids: [bindings::pci_device_id; N],
+    sentinel: bindings::pci_device_id,
+}
+
+impl<T, const N: usize> IdArray<T, N> {
+    /// Builds a table from `(id, data)` pairs.
+    pub const fn new(entries: [(DeviceId, T); N]) -> Self
+    where
+        T: Copy,
+    {
+        // SAFETY: `pci_device_id` is a plain C struct; every element is overwritten below.
+        let mut ids: [bindings::pci_device_id; N] = unsafe { core::mem::zeroed() };
+        // A table has at least one entry (see `pci_device_table!`); every element of `infos` is
+        // overwritten below.
+        let mut infos: [T; N] = [entries[0].1; N];
+        let mut i = 0;
+        while i < N {
+            ids[i] = entries[i].0 .0;
+            // CAST: `i < N`, a small array length, fits `kernel_ulong_t`.
+            ids[i].driver_data = i as _;
+            infos[i] = entries[i].1;
+            i += 1;
+        }
+        // INVARIANT: `driver_data` is the index of each entry, and the sentinel is zeroed.
+        Self {
+            ids: RawIdArray {
+                ids,
+                // SAFETY: As above, all zeroes is valid.
+                sentinel: unsafe { core::mem::zeroed() },
+            },
+            infos,
+        }
+    }
+}
+
+impl<T, const N: usize> IdTable<T> for IdArray<T, N> {
+    fn as_ptr(&self) -> *const bindings::pci_device_id {
+        self.ids.ids.as_ptr()
+    }
+
+    fn info(&self, index: usize) -> Option<&T> {
+        self.infos.get(index)
+    }
+}
+
+/// Declares a PCI id table named `$name` with entries `(DeviceId, data)`.
+///
+/// # Examples
+///
+/// ```
+/// use kernel::pci;
+///
+/// kernel::pci_device_table!(TABLE, u32, [(pci::DeviceId::from_id(0x1234, 0x11e8), 1)]);
+/// assert_eq!(pci::IdTable::info(&TABLE, 0), Some(&1));
+/// assert!(pci::IdTable::info(&TABLE, 1).is_none());
+/// ```
+#[macro_export]
+macro_rules! pci_device_table {
+    ($name:ident, $data:ty, [$($entry:expr),+ $(,)?]) => {
+        const $name: $crate::pci::IdArray<
+            $data,
+            { [$($crate::pci_device_table!(@one $entry)),+].len() },
+        > = $crate::pci::IdArray::new([$($entry),+]);
+    };
+    (@one $entry:expr) => {
+        ()
+    };
+}
+
+/// A PCI device, in the context `Ctx` (see [`DeviceContext`]).
+///
+/// # Invariants
+///
+/// The inner `pci_dev` is a valid, registered PCI device; in the [`Bound`] and [`Core`]
+/// contexts it is bound to the driver for the lifetime of the reference.
+#[repr(transparent)]
+pub struct Device<Ctx: DeviceContext = Normal>(Opaque<bindings::pci_dev>, PhantomData<Ctx>);
+
+impl<Ctx: DeviceContext> Device<Ctx> {
+    fn as_raw(&self) -> *mut bindings::pci_dev {
+        self.0.get()
+    }
+
+    /// Returns the vendor id.
+    pub fn vendor_id(&self) -> u16 {
+        // SAFETY: By the type invariant `self.as_raw()` is a valid `pci_dev`.
+        unsafe { (*self.as_raw()).vendor }
+    }
+
+    /// Returns the device id.
+    pub fn device_id(&self) -> u16 {
+        // SAFETY: By the type invariant `self.as_raw()` is a valid `pci_dev`.
+        unsafe { (*self.as_raw()).device }
+    }
+
+    /// Returns the revision id.
+    pub fn revision_id(&self) -> u8 {
+        // SAFETY: By the type invariant `self.as_raw()` is a valid `pci_dev`.
+        unsafe { (*self.as_raw()).revision }
+    }
+
+    /// Returns the 24-bit class code (base class, sub-class, programming interface).
+    pub fn class(&self) -> u32 {
+        // SAFETY: By the type invariant `self.as_raw()` is a valid `pci_dev`.
+        unsafe { (*self.as_raw()).class }
+    }
+
+    /// Returns the size of BAR `bar` in bytes (0 if the BAR is not implemented).
+    pub fn resource_len(&self, bar: u32) -> Result<u64> {
+        if bar >= NUM_BARS {
+            return Err(EINVAL);
+        }
+        // SAFETY: `self.as_raw()` is a valid `pci_dev` and `bar` a valid BAR index.
+        Ok(unsafe { bindings::pci_resource_len(self.as_raw(), bar as _) })
+    }
+
+    /// Returns the bus address of BAR `bar`.
+    pub fn resource_start(&self, bar: u32) -> Result<u64> {
+        if bar >= NUM_BARS {
+            return Err(EINVAL);
+        }
+        // SAFETY: `self.as_raw()` is a valid `pci_dev` and `bar` a valid BAR index.
+        Ok(unsafe { bindings::pci_resource_start(self.as_raw(), bar as _) })
+    }
+}
+
+macro_rules! define_config_access {
+    ($read:ident, $write:ident, $c_read:ident, $c_write:ident, $ty:ty) => {
+        /// Reads the configuration space register at `offset`.
+        pub fn $read(&self, offset: u16) -> Result<$ty> {
+            let mut value: $ty = 0;
+            // SAFETY: `self.as_raw()` is a valid `pci_dev` and `value` is valid for writes.
+            let ret = unsafe { bindings::$c_read(self.as_raw(), offset.into(), &mut value) };
+            config_result(ret)?;
+            Ok(value)
+        }
+
+        /// Writes the configuration space register at `offset`.
+        pub fn $write(&self, value: $ty, offset: u16) -> Result {
+            // SAFETY: `self.as_raw()` is a valid `pci_dev`.
+            let ret = unsafe { bindings::$c_write(self.as_raw(), offset.into(), value) };
+            config_result(ret)
+        }
+    };
+}
+
+/// Turns a `PCIBIOS_*` code into a `Result`.
+fn config_result(ret: i32) -> Result {
+    // SAFETY: `pcibios_err_to_errno()` is a pure function of its argument.
+    to_result(unsafe { bindings::pcibios_err_to_errno(ret) })
+}
+
+impl Device<Bound> {
+    define_config_access!(
+        config_read8,
+        config_write8,
+        pci_read_config_byte,
+        pci_write_config_byte,
+        u8
+    );
+    define_config_access!(
+        config_read16,
+        config_write16,
+        pci_read_config_word,
+        pci_write_config_word,
+        u16
+    );
+    define_config_access!(
+        config_read32,
+        config_write32,
+        pci_read_config_dword,
+        pci_write_config_dword,
+        u32
+    );
+
+    /// Requests BAR `bar` for the driver and maps all of it, at least `SIZE` bytes.
+    ///
+    /// The mapping is revoked, unmapped and released when the device is unbound (or when the
+    /// returned [`Devres`] is dropped, whichever comes first).
+    pub fn iomap_region_sized<const SIZE: usize>(
+        &self,
+        bar: u32,
+        name: &'static CStr,
+    ) -> Result<Devres<Bar<SIZE>>> {
+        let pdev: &Device = self;
+        let bar = Bar::<SIZE>::new(pdev.into(), bar, name)?;
+        Devres::new(self, bar, GFP_KERNEL)
+    }
+
+    /// Requests BAR `bar` for the driver and maps all of it; offsets are checked at run time.
+    pub fn iomap_region(&self, bar: u32, name: &'static CStr) -> Result<Devres<Bar>> {
+        self.iomap_region_sized::<0>(bar, name)
+    }
+}
+
+impl Device<Core> {
+    /// Enables the device's memory space (and wakes it up if needed).
+    ///
+    /// The device is disabled again when it is unbound.
+    pub fn enable_device_mem(&self) -> Result {
+        // SAFETY: `self.as_raw()` is a valid `pci_dev`; in the `Core` context the device lock is
+        // held, as `pci_enable_device_mem()` expects.
+        to_result(unsafe { bindings::pci_enable_device_mem(self.as_raw()) })?;
+
+        // SAFETY: The device is valid and being bound; `disable_device_action` takes the
+        // `pci_dev` pointer, which stays valid until the action runs on unbind.
+        let ret = unsafe {
+            bindings::__devm_add_action(
+                core::ptr::addr_of_mut!((*self.as_raw()).dev),
+                Some(disable_device_action),
+                self.as_raw().cast(),
+                c"rust:pci_disable_device".as_ptr().cast(),
+            )
+        };
+        if let Err(e) = to_result(ret) {
+            // SAFETY: The device was enabled above.
+            unsafe { bindings::pci_disable_device(self.as_raw()) };
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    /// Enables bus mastering, i.e. lets the device do DMA.
+    pub fn set_master(&self) {
+        // SAFETY: `self.as_raw()` is a valid `pci_dev` and the device lock is held.
+        unsafe { bindings::pci_set_master(self.as_raw()) };
+    }
+}
+
+/// Disables a device enabled by [`Device::enable_device_mem`] when it is unbound.
+///
+/// # Safety
+///
+/// `pdev` must be a valid `pci_dev` that was enabled once for this action.
+unsafe extern "C" fn disable_device_action(pdev: *mut core::ffi::c_void) {
+    // SAFETY: By the safety requirements `pdev` is an enabled PCI device.
+    unsafe { bindings::pci_disable_device(pdev.cast()) };
+}
+
+impl Deref for Device<Core> {
+    type Target = Device<Bound>;
+
+    fn deref(&self) -> &Device<Bound> {
+        // SAFETY: `Device` is a transparent wrapper whose context only restricts what may be
+        // called; a device in the `Core` context is also bound.
+        unsafe { &*core::ptr::from_ref(self).cast() }
+    }
+}
+
+impl Deref for Device<Bound> {
+    type Target = Device<Normal>;
+
+    fn deref(&self) -> &Device<Normal> {
+        // SAFETY: As above; every device may be used in the `Normal` context.
+        unsafe { &*core::ptr::from_ref(self).cast() }
+    }
+}
+
+impl Deref for Device<Normal> {
+    type Target = device::Device;
+
+    fn deref(&self) -> &device::Device {
+        // SAFETY: `self.as_raw()` is a valid `pci_dev`, which embeds its `struct device`.
+        unsafe { device::Device::as_ref(core::ptr::addr_of_mut!((*self.as_raw()).dev)) }
+    }
+}
+
+// SAFETY: `pci_dev_get()`/`pci_dev_put()` manage the reference count of the device.
+unsafe impl crate::types::AlwaysRefCounted for Device {
+    fn inc_ref(&self) {
+        // SAFETY: `self.as_raw()` is a valid `pci_dev`.
+        unsafe { bindings::pci_dev_get(self.as_raw()) };
+    }
+
+    unsafe fn dec_ref(obj: NonNull<Self>) {
+        // SAFETY: The caller gives up a reference it owns.
+        unsafe { bindings::pci_dev_put(obj.cast().as_ptr()) }
+    }
+}
+
+// SAFETY: A PCI device may be used from any thread; the C side synchronises itself.
+unsafe impl Send for Device {}
+
+// SAFETY: As above; `&Device` only allows thread-safe operations.
+unsafe impl Sync for Device {}
+
+/// A requested and mapped PCI BAR, unmapped and released on drop.
+///
+/// Dereferences to [`Io`], whose accessors check offsets against `SIZE` at compile time and
+/// against the BAR's real size at run time.
+///
+/// # Invariants
+///
+/// `io` describes the mapping of BAR `num` of `pdev`, which was requested for the driver and
+/// stays mapped until `self` is dropped.
+pub struct Bar<const SIZE: usize = 0> {
+    pdev: ARef<Device>,
+    io: IoRaw<SIZE>,
+    num: i32,
+}
+
+impl<const SIZE: usize> Bar<SIZE> {
+    fn new(pdev: ARef<Device>, num: u32, name: &'static CStr) -> Result<Self> {
+        let len = pdev.resource_len(num)?;
+        if len == 0 {
+            dev_err!(pdev, "BAR {} is not implemented\n", num);
+            return Err(ENODEV);
+        }
+        let len = usize::try_from(len).map_err(|_| EINVAL)?;
+        // CAST: `num < NUM_BARS`, checked by `resource_len`.
+        let num = num as i32;
+
+        // SAFETY: `pdev` is a valid PCI device and `num` a valid BAR; `name` outlives the
+        // request (it is `'static`).
+        let ret = unsafe { bindings::pci_request_region(pdev.as_raw(), num, name.as_char_ptr()) };
+        if ret != 0 {
+            dev_err!(pdev, "cannot request BAR {}\n", num);
+            return Err(EBUSY);
+        }
+
+        // SAFETY: `pdev` is a valid PCI device and `num` a requested BAR; 0 maps all of it.
+        let ioptr = unsafe { bindings::pci_iomap(pdev.as_raw(), num, 0) } as usize;
+        if ioptr == 0 {
+            // SAFETY: The region was requested above.
+            unsafe { bindings::pci_release_region(pdev.as_raw(), num) };
+            return Err(ENOMEM);
+        }
+
+        let io = match IoRaw::new(ioptr, len) {
+            Ok(io) => io,
+            Err(e) => {
+                dev_err!(pdev, "BAR {} has {} bytes, fewer than {}\n", num, len, SIZE);
+                // SAFETY: `ioptr` was mapped and the region requested above.
+                unsafe { Self::do_release(&pdev, ioptr, num) };
+                return Err(e);
+            }
+        };
+        // INVARIANT: The BAR is requested and mapped at `io`.
+        Ok(Self { pdev, io, num })
+    }
+
+    /// # Safety
+    ///
+    /// `ioptr` must be the mapping of the requested BAR `num` of `pdev`, unused from now on.
+    unsafe fn do_release(pdev: &Device, ioptr: usize, num: i32) {
+        // SAFETY: By the safety requirements, the mapping and the request are ours to undo.
+        unsafe {
+            bindings::pci_iounmap(pdev.as_raw(), ioptr as _);
+            bindings::pci_release_region(pdev.as_raw(), num);
+        }
+    }
+}
+
+impl<const SIZE: usize> Drop for Bar<SIZE> {
+    fn drop(&mut self) {
+        // SAFETY: By the type invariant the BAR is mapped at `self.io` and requested; `self` is
+        // going away, so nothing uses the mapping any more.
+        unsafe { Self::do_release(&self.pdev, self.io.addr(), self.num) };
+    }
+}
+
+impl<const SIZE: usize> Deref for Bar<SIZE> {
+    type Target = Io<SIZE>;
+
+    fn deref(&self) -> &Io<SIZE> {
+        // SAFETY: By the type invariant the region is mapped for as long as `self` exists.
+        unsafe { Io::from_raw(&self.io) }
+    }
+}
+
+/// A PCI driver.
+///
+/// # Examples
+///
+/// ```no_run
+/// use kernel::{c_str, pci};
+///
+/// struct EduDriver {
+///     bar: kernel::devres::Devres<pci::Bar<0x100>>,
+/// }
+///
+/// kernel::pci_device_table!(EDU_IDS, (), [(pci::DeviceId::from_id(0x1234, 0x11e8), ())]);
+///
+/// impl pci::Driver for EduDriver {
+///     type IdInfo = ();
+///     const ID_TABLE: &'static dyn pci::IdTable<()> = &EDU_IDS;
+///
+///     fn probe(pdev: &pci::Device<pci::Core>, _info: &()) -> Result<Pin<KBox<Self>>> {
+///         pdev.enable_device_mem()?;
+///         let bar = pdev.iomap_region_sized::<0x100>(0, c_str!("edu"))?;
+///         let id = bar.try_access().ok_or(ENXIO)?.read32(0);
+///         dev_info!(pdev, "edu version {}.{}\n", id >> 24, (id >> 16) & 0xff);
+///         Ok(KBox::pin(Self { bar }, GFP_KERNEL)?)
+///     }
+/// }
+/// ```
+pub trait Driver: Send + Sync + Sized + 'static {
+    /// The data of an id table entry, handed to `probe`.
+    type IdInfo: 'static;
+
+    /// The devices this driver binds to.
+    const ID_TABLE: &'static dyn IdTable<Self::IdInfo>;
+
+    /// Called when a device of the id table is found; returns the driver's data for it.
+    ///
+    /// The device may be enabled, mapped and set up for DMA here; everything tied to the device
+    /// with [`Devres`] is released when it is unbound.
+    fn probe(dev: &Device<Core>, id_info: &Self::IdInfo) -> Result<Pin<KBox<Self>>>;
+
+    /// Called when the device is unbound, before the driver's data is dropped.
+    fn unbind(_dev: &Device<Core>, _this: Pin<&Self>) {}
+}
+
+/// The glue between a [`Driver`] and the PCI core: its C callbacks and registration.
+pub struct Adapter<T: Driver>(PhantomData<T>);
+
+// SAFETY: `register` registers a `pci_driver` with the PCI core, and `unregister` unregisters
+// it, after which the PCI core no longer uses it.
+unsafe impl<T: Driver> driver::RegistrationOps for Adapter<T> {
+    type RegType = bindings::pci_driver;
+
+    unsafe fn register(
+        reg: *mut bindings::pci_driver,
+        name: &'static CStr,
+        module: &'static ThisModule,
+    ) -> Result {
+        // SAFETY: The caller guarantees `reg` is valid and zeroed.
+        unsafe {
+            (*reg).name = name.as_char_ptr();
+            (*reg).probe = Some(Self::probe_callback);
+            (*reg).remove = Some(Self::remove_callback);
+            (*reg).id_table = T::ID_TABLE.as_ptr();
+        }
+        // SAFETY: `reg` is valid and filled in; the id table and name are `'static`.
+        to_result(unsafe {
+            bindings::__pci_register_driver(reg, module.as_ptr(), name.as_char_ptr())
+        })
+    }
+
+    unsafe fn unregister(reg: *mut bindings::pci_driver) {
+        // SAFETY: The caller guarantees `reg` was registered.
+        unsafe { bindings::pci_unregister_driver(reg) }
+    }
+}
+
+impl<T: Driver> Adapter<T> {
+    /// # Safety
+    ///
+    /// Called by the PCI core with a valid device and the matching entry of the id table, with
+    /// the device lock held.
+    unsafe extern "C" fn probe_callback(
+        pdev: *mut bindings::pci_dev,
+        id: *const bindings::pci_device_id,
+    ) -> core::ffi::c_int {
+        // SAFETY: `pdev` is valid, being probed (so bound for the callback) and locked, which is
+        // what the `Core` context stands for.
+        let dev = unsafe { &*pdev.cast::<Device<Core>>() };
+        from_result(|| {
+            // SAFETY: The PCI core passes an entry of our id table, whose `driver_data` is the
+            // entry's index (see `IdArray`).
+            let index = unsafe { (*id).driver_data } as usize;
+            let info = T::ID_TABLE.info(index).ok_or(EINVAL)?;
+            let data = T::probe(dev, info)?;
+            // SAFETY: `pdev` is valid; the pointer is taken back in `remove_callback`.
+            unsafe { (*pdev).dev.driver_data = data.into_foreign().cast_mut() };
+            Ok(0)
+        })
+    }
+
+    /// # Safety
+    ///
+    /// Called by the PCI core with a device that `probe_callback` bound, with the device lock
+    /// held.
+    unsafe extern "C" fn remove_callback(pdev: *mut bindings::pci_dev) {
+        // SAFETY: As in `probe_callback`.
+        let dev = unsafe { &*pdev.cast::<Device<Core>>() };
+        // SAFETY: `probe_callback` stored the driver data there, and it is taken back once.
+        let data = unsafe { Pin::<KBox<T>>::from_foreign((*pdev).dev.driver_data) };
+        T::unbind(dev, data.as_ref());
+        drop(data);
+    }
+}
+
+/// Declares a kernel module that registers the PCI driver `type` while it is loaded.
+///
+/// Takes the fields of [`module!`](crate::prelude::module), whose `name` is also the driver's.
+///
+/// # Examples
+///
+/// ```ignore
+/// kernel::module_pci_driver! {
+///     type: MyDriver,
+///     name: "my_driver",
+///     author: "...",
+///     description: "My PCI driver",
+///     license: "GPL",
+/// }
+/// ```
+#[macro_export]
+macro_rules! module_pci_driver {
+    (type: $type:ty, name: $name:tt, $($rest:tt)*) => {
+        struct __ModulePciDriver {
+            _reg: ::core::pin::Pin<
+                $crate::alloc::KBox<$crate::driver::Registration<$crate::pci::Adapter<$type>>>,
+            >,
+        }
+
+        impl $crate::Module for __ModulePciDriver {
+            fn init(module: &'static $crate::ThisModule) -> $crate::error::Result<Self> {
+                let reg = $crate::alloc::KBox::pin_init(
+                    $crate::driver::Registration::new($crate::c_str!($name), module),
+                    $crate::alloc::flags::GFP_KERNEL,
+                )?;
+                Ok(Self { _reg: reg })
+            }
+        }
+
+        // `$name` is matched as a token tree, not a literal: `module!` needs to see the string
+        // literal itself, not a macro fragment wrapping it.
+        $crate::prelude::module! {
+            type: __ModulePciDriver,
+            name: $name,
+            $($rest)*
+        }
+    };
+}
