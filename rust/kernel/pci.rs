@@ -17,8 +17,9 @@ use crate::{
     device::{self, DeviceContext},
     devres::Devres,
     driver,
-    error::{from_result, to_result, Result},
+    error::{from_result, to_result, Error, Result},
     io::{Io, IoRaw},
+    irq,
     prelude::*,
     str::CStr,
     types::{ARef, ForeignOwnable, Opaque},
@@ -30,6 +31,30 @@ pub use crate::device::{Bound, Core, Normal};
 
 /// The number of standard BARs of a PCI device.
 const NUM_BARS: u32 = 6;
+
+/// The interrupt types [`Device::alloc_irq_vectors`] may use (`PCI_IRQ_*`).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct IrqTypes(u32);
+
+impl IrqTypes {
+    /// Legacy INTx interrupts.
+    pub const INTX: IrqTypes = IrqTypes(bindings::PCI_IRQ_INTX);
+    /// Message-signalled interrupts.
+    pub const MSI: IrqTypes = IrqTypes(bindings::PCI_IRQ_MSI);
+    /// Extended message-signalled interrupts.
+    pub const MSIX: IrqTypes = IrqTypes(bindings::PCI_IRQ_MSIX);
+    /// Any of the above.
+    pub const ALL: IrqTypes =
+        IrqTypes(bindings::PCI_IRQ_INTX | bindings::PCI_IRQ_MSI | bindings::PCI_IRQ_MSIX);
+}
+
+impl core::ops::BitOr for IrqTypes {
+    type Output = IrqTypes;
+
+    fn bitor(self, rhs: IrqTypes) -> IrqTypes {
+        IrqTypes(self.0 | rhs.0)
+    }
+}
 
 /// The value matching any vendor, device or subsystem id in a [`DeviceId`].
 pub const ANY_ID: u32 = !0;
@@ -279,6 +304,39 @@ impl Device<Bound> {
         Devres::new(self, bar, GFP_KERNEL)
     }
 
+    /// Returns the Linux interrupt number of vector `index` (see
+    /// [`Device::alloc_irq_vectors`]).
+    pub fn irq_vector(&self, index: u32) -> Result<u32> {
+        // SAFETY: `self.as_raw()` is a valid `pci_dev`.
+        let ret = unsafe { bindings::pci_irq_vector(self.as_raw(), index) };
+        if ret < 0 {
+            return Err(Error::from_errno(ret));
+        }
+        // CAST: `ret` is a non-negative interrupt number.
+        Ok(ret as u32)
+    }
+
+    /// Requests the interrupt of vector `index` for `handler`.
+    ///
+    /// The interrupt is freed when the device is unbound (or when the returned [`Devres`] is
+    /// dropped, whichever comes first). Pass [`irq::Flags::SHARED`] for INTx, whose line other
+    /// devices may share.
+    pub fn request_irq<T: irq::Handler + Send + 'static>(
+        &self,
+        index: u32,
+        flags: irq::Flags,
+        name: &'static CStr,
+        handler: T,
+    ) -> Result<Devres<Pin<KBox<irq::Registration<T>>>>> {
+        let irq = self.irq_vector(index)?;
+        let registration = KBox::pin_init(
+            irq::Registration::new(irq, flags, name, handler),
+            GFP_KERNEL,
+        )
+        .inspect_err(|e| dev_err!(self, "cannot request interrupt {}: {:?}\n", irq, e))?;
+        Devres::new(self, registration, GFP_KERNEL)
+    }
+
     /// Requests BAR `bar` for the driver and maps all of it; offsets are checked at run time.
     pub fn iomap_region(&self, bar: u32, name: &'static CStr) -> Result<Devres<Bar>> {
         self.iomap_region_sized::<0>(bar, name)
@@ -293,23 +351,32 @@ impl Device<Core> {
         // SAFETY: `self.as_raw()` is a valid `pci_dev`; in the `Core` context the device lock is
         // held, as `pci_enable_device_mem()` expects.
         to_result(unsafe { bindings::pci_enable_device_mem(self.as_raw()) })?;
+        // SAFETY: The device was enabled once above; the action disables it once.
+        unsafe { self.undo_on_unbind(disable_device_action, c"rust:pci_disable_device") }
+    }
 
-        // SAFETY: The device is valid and being bound; `disable_device_action` takes the
-        // `pci_dev` pointer, which stays valid until the action runs on unbind.
-        let ret = unsafe {
-            bindings::__devm_add_action(
-                core::ptr::addr_of_mut!((*self.as_raw()).dev),
-                Some(disable_device_action),
-                self.as_raw().cast(),
-                c"rust:pci_disable_device".as_ptr().cast(),
-            )
-        };
-        if let Err(e) = to_result(ret) {
-            // SAFETY: The device was enabled above.
-            unsafe { bindings::pci_disable_device(self.as_raw()) };
-            return Err(e);
+    /// Allocates between `min` and `max` interrupt vectors of the given types, and returns how
+    /// many it got.
+    ///
+    /// MSI-X is preferred over MSI, and MSI over INTx, among the allowed types. The vectors are
+    /// freed when the device is unbound, after the interrupts requested on them.
+    pub fn alloc_irq_vectors(&self, min: u32, max: u32, types: IrqTypes) -> Result<u32> {
+        // SAFETY: `self.as_raw()` is a valid `pci_dev` and the device lock is held.
+        let ret = unsafe { bindings::pci_alloc_irq_vectors(self.as_raw(), min, max, types.0) };
+        if ret < 0 {
+            dev_err!(
+                self,
+                "cannot allocate {}..{} interrupt vectors: {}\n",
+                min,
+                max,
+                ret
+            );
+            return Err(Error::from_errno(ret));
         }
-        Ok(())
+        // SAFETY: The vectors were allocated above; the action frees them once.
+        unsafe { self.undo_on_unbind(free_irq_vectors_action, c"rust:pci_free_irq_vectors")? };
+        // CAST: `ret` is a non-negative vector count.
+        Ok(ret as u32)
     }
 
     /// Enables bus mastering, i.e. lets the device do DMA.
@@ -317,6 +384,48 @@ impl Device<Core> {
         // SAFETY: `self.as_raw()` is a valid `pci_dev` and the device lock is held.
         unsafe { bindings::pci_set_master(self.as_raw()) };
     }
+}
+
+impl<Ctx: DeviceContext> Device<Ctx> {
+    /// Runs `action` with the `pci_dev` pointer when the device is unbound; runs it right away
+    /// (and fails) if that cannot be arranged.
+    ///
+    /// # Safety
+    ///
+    /// `action` must be safe to call once with this device's `pci_dev` pointer, while the device
+    /// is being unbound; the device must be bound or being probed.
+    unsafe fn undo_on_unbind(
+        &self,
+        action: unsafe extern "C" fn(*mut core::ffi::c_void),
+        name: &'static core::ffi::CStr,
+    ) -> Result {
+        // SAFETY: The device is valid; `action` takes the `pci_dev` pointer, which stays valid
+        // until the action runs on unbind.
+        let ret = unsafe {
+            bindings::__devm_add_action(
+                core::ptr::addr_of_mut!((*self.as_raw()).dev),
+                Some(action),
+                self.as_raw().cast(),
+                name.as_ptr().cast(),
+            )
+        };
+        if let Err(e) = to_result(ret) {
+            // SAFETY: By the safety requirements `action` may run once now.
+            unsafe { action(self.as_raw().cast()) };
+            return Err(e);
+        }
+        Ok(())
+    }
+}
+
+/// Frees the interrupt vectors allocated by [`Device::alloc_irq_vectors`] on unbind.
+///
+/// # Safety
+///
+/// `pdev` must be a valid `pci_dev` with allocated vectors and no interrupt requested on them.
+unsafe extern "C" fn free_irq_vectors_action(pdev: *mut core::ffi::c_void) {
+    // SAFETY: By the safety requirements.
+    unsafe { bindings::pci_free_irq_vectors(pdev.cast()) };
 }
 
 /// Disables a device enabled by [`Device::enable_device_mem`] when it is unbound.

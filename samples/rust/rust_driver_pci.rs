@@ -2,11 +2,23 @@
 
 //! Rust PCI driver sample, for QEMU's `edu` device (`-device edu`).
 //!
-//! Binds to the device, maps its registers and checks them: the identification register, the
-//! liveness register (which reads back the inverse of what was written), and one factorial
-//! computed by polling the status register. The results are logged with `dev_info!`.
+//! Binds to the device, maps its registers and checks them: the identification register and
+//! the liveness register (which reads back the inverse of what was written). Then it allocates
+//! an interrupt vector (MSI if it can, else INTx), raises an interrupt through the device and
+//! computes a factorial whose completion the device signals by interrupt. The results are
+//! logged with `dev_info!`.
 
-use kernel::{c_str, devres::Devres, io::poll_timeout, pci, prelude::*, types::ARef};
+use core::sync::atomic::{AtomicU32, Ordering};
+use kernel::{
+    c_str,
+    devres::Devres,
+    io::poll_timeout,
+    irq::{self, IrqReturn},
+    pci,
+    prelude::*,
+    sync::Arc,
+    types::ARef,
+};
 
 /// The register block this driver uses, at the start of BAR 0 (which is 1 MiB).
 const EDU_REGS_SIZE: usize = 0x100;
@@ -16,15 +28,52 @@ mod regs {
     pub(crate) const LIVENESS: usize = 0x04;
     pub(crate) const FACTORIAL: usize = 0x08;
     pub(crate) const STATUS: usize = 0x20;
+    pub(crate) const IRQ_STATUS: usize = 0x24;
+    pub(crate) const IRQ_RAISE: usize = 0x60;
+    pub(crate) const IRQ_ACK: usize = 0x64;
 
-    /// Set in `STATUS` while the device computes a factorial.
-    pub(crate) const STATUS_COMPUTING: u32 = 0x01;
+    /// Set in `STATUS` to get an interrupt when a factorial is done.
+    pub(crate) const STATUS_IRQ_FACTORIAL: u32 = 0x80;
+    /// The interrupt status value of a finished factorial.
+    pub(crate) const IRQ_FACTORIAL: u32 = 0x01;
 }
 
-/// Per-device data of the sample.
+/// How long to wait for an interrupt, in microseconds.
+const IRQ_TIMEOUT_US: u64 = 1_000_000;
+
+/// The mapped registers, shared by the driver and its interrupt handler.
+type Regs = Arc<Devres<pci::Bar<EDU_REGS_SIZE>>>;
+
+/// The interrupt handler: acknowledges what the device raised and counts it.
+struct EduIrq {
+    regs: Regs,
+    count: AtomicU32,
+    last_status: AtomicU32,
+}
+
+impl irq::Handler for EduIrq {
+    fn handle(&self) -> IrqReturn {
+        let Some(io) = self.regs.try_access() else {
+            return IrqReturn::None;
+        };
+        let status = io.read32(regs::IRQ_STATUS);
+        if status == 0 {
+            // Not ours: INTx lines may be shared.
+            return IrqReturn::None;
+        }
+        io.write32(status, regs::IRQ_ACK);
+        self.last_status.store(status, Ordering::Relaxed);
+        self.count.fetch_add(1, Ordering::Release);
+        IrqReturn::Handled
+    }
+}
+
+/// Per-device data of the sample. The interrupt is declared first so that it is freed before
+/// the registers are unmapped.
 struct SampleDriver {
+    irq: Devres<Pin<KBox<irq::Registration<EduIrq>>>>,
+    regs: Regs,
     pdev: ARef<pci::Device>,
-    bar: Devres<pci::Bar<EDU_REGS_SIZE>>,
 }
 
 kernel::pci_device_table!(
@@ -34,20 +83,49 @@ kernel::pci_device_table!(
 );
 
 impl SampleDriver {
-    /// Asks the device for `n!` and polls until it is computed.
+    /// Returns how many interrupts the handler has seen.
+    fn irq_count(&self) -> Result<u32> {
+        self.irq
+            .try_access_with(|r| r.handler().count.load(Ordering::Acquire))
+            .ok_or(ENXIO)
+    }
+
+    /// Waits until the handler has seen more than `seen` interrupts.
+    fn wait_irq(&self, seen: u32) -> Result<u32> {
+        poll_timeout(|| self.irq_count(), |&n| n > seen, 100, IRQ_TIMEOUT_US).inspect_err(|_| {
+            dev_err!(self.pdev, "no interrupt within {} us\n", IRQ_TIMEOUT_US);
+        })
+    }
+
+    /// Raises an interrupt through the device and waits for the handler to see it.
+    fn raise_irq(&self) -> Result {
+        let seen = self.irq_count()?;
+        self.regs
+            .try_access()
+            .ok_or(ENXIO)?
+            .write32(0x1000, regs::IRQ_RAISE);
+        self.wait_irq(seen)?;
+        Ok(())
+    }
+
+    /// Asks the device for `n!` and waits for the interrupt that says it is done.
     fn factorial(&self, n: u32) -> Result<u32> {
-        let bar = &self.bar;
-        bar.try_access().ok_or(ENXIO)?.write32(n, regs::FACTORIAL);
-        poll_timeout(
-            || {
-                bar.try_access_with(|io| io.read32(regs::STATUS))
-                    .ok_or(ENXIO)
-            },
-            |status| status & regs::STATUS_COMPUTING == 0,
-            10,
-            100_000,
-        )?;
-        Ok(bar.try_access().ok_or(ENXIO)?.read32(regs::FACTORIAL))
+        let seen = self.irq_count()?;
+        {
+            let io = self.regs.try_access().ok_or(ENXIO)?;
+            io.write32(regs::STATUS_IRQ_FACTORIAL, regs::STATUS);
+            io.write32(n, regs::FACTORIAL);
+        }
+        self.wait_irq(seen)?;
+        let status = self
+            .irq
+            .try_access_with(|r| r.handler().last_status.load(Ordering::Relaxed))
+            .ok_or(ENXIO)?;
+        if status & regs::IRQ_FACTORIAL == 0 {
+            dev_err!(self.pdev, "unexpected interrupt status {:#x}\n", status);
+            return Err(EIO);
+        }
+        Ok(self.regs.try_access().ok_or(ENXIO)?.read32(regs::FACTORIAL))
     }
 }
 
@@ -75,22 +153,36 @@ impl pci::Driver for SampleDriver {
             return Err(ENODEV);
         }
 
+        let regs: Regs = Arc::new(bar, GFP_KERNEL)?;
+        // MSI messages are memory writes by the device: they need bus mastering.
+        pdev.set_master();
+        pdev.alloc_irq_vectors(1, 1, pci::IrqTypes::MSI | pci::IrqTypes::INTX)?;
+        let handler = EduIrq {
+            regs: regs.clone(),
+            count: AtomicU32::new(0),
+            last_status: AtomicU32::new(0),
+        };
+        let irq = pdev.request_irq(0, irq::Flags::SHARED, c_str!("rust_driver_pci"), handler)?;
+
         let pdev_ref: &pci::Device = pdev;
         let this = KBox::pin(
             Self {
+                irq,
+                regs,
                 pdev: pdev_ref.into(),
-                bar,
             },
             GFP_KERNEL,
         )?;
+        this.raise_irq()?;
         let fact = this.factorial(5)?;
         dev_info!(
             pdev,
-            "edu {}.{} (revision {}): liveness ok, 5! = {}\n",
+            "edu {}.{} (revision {}): liveness ok, 5! = {} by interrupt, {} interrupts\n",
             id >> 24,
             (id >> 16) & 0xff,
             pdev.revision_id(),
-            fact
+            fact,
+            this.irq_count()?
         );
         Ok(this)
     }

@@ -25,8 +25,14 @@ check_pci_sample_probes_both_edu() {
 	mark_log
 	mp rust_driver_pci || return 1
 	[ "$(bound_count)" -eq 2 ] || { diag "$(bound_count) of 2 edu devices bound"; return 1; }
-	n=$(new_log | grep -c 'edu 1\.0 (revision [0-9]*): liveness ok, 5! = 120')
+	n=$(new_log | grep -c 'edu 1\.0 (revision [0-9]*): liveness ok, 5! = 120 by interrupt, 2 interrupts')
 	[ "$n" -eq 2 ] || { diag "expected 2 probe reports, got $n:"; new_log | sed 's/^/# /' | tail -5; return 1; }
+	# Each device's interrupt is requested under the driver's name and has fired twice.
+	lines=$(grep -c 'rust_driver_pci' /proc/interrupts)
+	[ "$lines" -eq 2 ] || { diag "expected 2 rust_driver_pci lines in /proc/interrupts, got $lines"; return 1; }
+	grep 'rust_driver_pci' /proc/interrupts | while read -r _ c0 c1 _; do
+		[ $((c0 + c1)) -ge 2 ] || { diag "an edu interrupt fired $((c0 + c1)) times, expected 2"; exit 1; }
+	done
 }
 
 check_pci_unbind_bind_50_times() {
@@ -49,6 +55,7 @@ check_pci_sample_unload_unbinds() {
 	n=$(new_log | grep -c 'unbinding')
 	[ "$n" -eq 2 ] || { diag "expected 2 unbind reports, got $n"; return 1; }
 	[ ! -d "$PCI_DRV" ] || { diag "driver still registered after unload"; return 1; }
+	! grep -q 'rust_driver_pci' /proc/interrupts || { diag "interrupts still requested after unload"; return 1; }
 }
 
 check_pci_sample_reload_cycles() {

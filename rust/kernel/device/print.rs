@@ -83,8 +83,8 @@ impl Device {
 
     /// Prints a debug-level message (level 7) prefixed with the device name.
     ///
-    /// Only compiled in with `DEBUG` or dynamic debug, like C's `dev_dbg()`; prefer the
-    /// [`dev_dbg!`] macro.
+    /// Printed only when debug assertions are enabled (`CONFIG_RUST_DEBUG_ASSERTIONS`), like
+    /// [`pr_debug!`](crate::pr_debug); prefer the [`dev_dbg!`] macro.
     pub fn pr_dbg(&self, args: fmt::Arguments<'_>) {
         if cfg!(debug_assertions) {
             self.printk(bindings::KERN_DEBUG, args);
