@@ -104,7 +104,8 @@ macro_rules! define_read {
         $(#[$attr])*
         /// Reads from an offset known at compile time; an offset that may not fit `SIZE` bytes
         /// fails the build.
-        #[inline]
+        // Always inlined: the offset must be a constant where `build_assert!` checks it.
+        #[inline(always)]
         pub fn $name(&self, offset: usize) -> $type_name {
             let addr = self.io_addr_assert::<$type_name>(offset);
 
@@ -129,7 +130,8 @@ macro_rules! define_write {
         $(#[$attr])*
         /// Writes to an offset known at compile time; an offset that may not fit `SIZE` bytes
         /// fails the build.
-        #[inline]
+        // Always inlined: the offset must be a constant where `build_assert!` checks it.
+        #[inline(always)]
         pub fn $name(&self, value: $type_name, offset: usize) {
             let addr = self.io_addr_assert::<$type_name>(offset);
 
@@ -176,7 +178,7 @@ impl<const SIZE: usize> Io<SIZE> {
     }
 
     /// Returns whether an access of type `U` at `offset` fits `size` bytes and is aligned.
-    #[inline]
+    #[inline(always)]
     const fn offset_valid<U>(offset: usize, size: usize) -> bool {
         let type_size = core::mem::size_of::<U>();
         if let Some(end) = offset.checked_add(type_size) {
@@ -197,7 +199,7 @@ impl<const SIZE: usize> Io<SIZE> {
         self.addr().checked_add(offset).ok_or(EINVAL)
     }
 
-    #[inline]
+    #[inline(always)]
     fn io_addr_assert<U>(&self, offset: usize) -> usize {
         build_assert!(Self::offset_valid::<U>(offset, SIZE));
 

@@ -105,6 +105,46 @@ unsafe extern "C" fn handle_irq_callback<T: Handler>(
     registration.handler.handle().into_raw()
 }
 
+/// Writes `irq` and `handler` into the registration at `slot` and requests the interrupt with
+/// `request`, which gets `slot` as the cookie; drops the handler again if the request fails.
+///
+/// Shared by [`Registration::new`] and [`ThreadedRegistration::new`].
+///
+/// # Safety
+///
+/// `slot` must be valid for writes and pinned, and `irq_field` and `handler_field` must point to
+/// its `irq` and `handler` fields.
+unsafe fn init_registration<S, T>(
+    slot: *mut S,
+    irq_field: *mut u32,
+    handler_field: *mut T,
+    irq: u32,
+    handler: T,
+    request: impl FnOnce(*mut c_void) -> core::ffi::c_int,
+) -> Result {
+    // SAFETY: By the safety requirements both fields are valid for writes.
+    unsafe {
+        irq_field.write(irq);
+        handler_field.write(handler);
+    }
+    if let Err(e) = to_result(request(slot.cast())) {
+        // SAFETY: The handler was written above and nothing else refers to it.
+        unsafe { core::ptr::drop_in_place(handler_field) };
+        return Err(e);
+    }
+    Ok(())
+}
+
+/// Frees interrupt `irq` requested with the registration at `cookie`.
+///
+/// # Safety
+///
+/// The interrupt must be requested with `cookie`; after this returns no handler runs with it.
+unsafe fn free_registration<S>(irq: u32, cookie: &S) {
+    // SAFETY: By the safety requirements; `free_irq()` waits for running handlers (and threads).
+    unsafe { bindings::free_irq(irq, core::ptr::from_ref(cookie).cast_mut().cast()) };
+}
+
 /// A requested interrupt line with its handler, freed when dropped.
 ///
 /// # Invariants
@@ -158,30 +198,29 @@ impl<T: Handler + 'static> Registration<T> {
         handler: T,
     ) -> impl PinInit<Self, Error> {
         let init = move |slot: *mut Self| {
-            // SAFETY: `slot` is valid for writes.
+            // SAFETY: `slot` is valid for writes and pinned, and the fields are its own. The
+            // callback matches `T`, the cookie stays valid until `free_irq()` in `drop`, and
+            // `name` is `'static`.
+            // INVARIANT: On success the interrupt is requested with `slot` as the cookie.
             unsafe {
-                core::ptr::addr_of_mut!((*slot).irq).write(irq);
-                core::ptr::addr_of_mut!((*slot).handler).write(handler);
-            }
-            // SAFETY: The callback matches `T`; `slot` is pinned and initialised, and stays
-            // valid until `free_irq()` in `drop`. `name` is `'static`.
-            let ret = unsafe {
-                bindings::request_irq(
+                init_registration(
+                    slot,
+                    core::ptr::addr_of_mut!((*slot).irq),
+                    core::ptr::addr_of_mut!((*slot).handler),
                     irq,
-                    Some(handle_irq_callback::<T>),
-                    // CAST: `IRQF_*` flags fit the C `unsigned long`.
-                    flags.0 as _,
-                    name.as_char_ptr(),
-                    slot.cast(),
+                    handler,
+                    |cookie| {
+                        bindings::request_irq(
+                            irq,
+                            Some(handle_irq_callback::<T>),
+                            // CAST: `IRQF_*` flags fit the C `unsigned long`.
+                            flags.0 as _,
+                            name.as_char_ptr(),
+                            cookie,
+                        )
+                    },
                 )
-            };
-            if let Err(e) = to_result(ret) {
-                // SAFETY: The handler was written above and nothing else refers to it.
-                unsafe { core::ptr::drop_in_place(core::ptr::addr_of_mut!((*slot).handler)) };
-                return Err(e);
             }
-            // INVARIANT: The interrupt is requested with `slot` as the cookie.
-            Ok(())
         };
         // SAFETY: The closure initialises every field on success and leaves nothing behind on
         // failure.
@@ -202,9 +241,8 @@ impl<T: Handler + 'static> Registration<T> {
 #[pinned_drop]
 impl<T: Handler> PinnedDrop for Registration<T> {
     fn drop(self: Pin<&mut Self>) {
-        // SAFETY: By the type invariant the interrupt is requested with this cookie;
-        // `free_irq()` waits for running handlers, after which nothing uses `self`.
-        unsafe { bindings::free_irq(self.irq, core::ptr::from_ref(&*self).cast_mut().cast()) };
+        // SAFETY: By the type invariant the interrupt is requested with this cookie.
+        unsafe { free_registration(self.irq, &*self) };
     }
 }
 
@@ -267,31 +305,28 @@ impl<T: ThreadedHandler + 'static> ThreadedRegistration<T> {
         handler: T,
     ) -> impl PinInit<Self, Error> {
         let init = move |slot: *mut Self| {
-            // SAFETY: `slot` is valid for writes.
+            // SAFETY: As in `Registration::new`; both callbacks match `T`.
+            // INVARIANT: On success the interrupt is requested with `slot` as the cookie.
             unsafe {
-                core::ptr::addr_of_mut!((*slot).irq).write(irq);
-                core::ptr::addr_of_mut!((*slot).handler).write(handler);
-            }
-            // SAFETY: The callbacks match `T`; `slot` is pinned and initialised, and stays valid
-            // until `free_irq()` in `drop`. `name` is `'static`.
-            let ret = unsafe {
-                bindings::request_threaded_irq(
+                init_registration(
+                    slot,
+                    core::ptr::addr_of_mut!((*slot).irq),
+                    core::ptr::addr_of_mut!((*slot).handler),
                     irq,
-                    Some(handle_threaded_primary::<T>),
-                    Some(handle_threaded_thread::<T>),
-                    // CAST: `IRQF_*` flags fit the C `unsigned long`.
-                    (flags.0 | bindings::IRQF_ONESHOT) as _,
-                    name.as_char_ptr(),
-                    slot.cast(),
+                    handler,
+                    |cookie| {
+                        bindings::request_threaded_irq(
+                            irq,
+                            Some(handle_threaded_primary::<T>),
+                            Some(handle_threaded_thread::<T>),
+                            // CAST: `IRQF_*` flags fit the C `unsigned long`.
+                            (flags.0 | bindings::IRQF_ONESHOT) as _,
+                            name.as_char_ptr(),
+                            cookie,
+                        )
+                    },
                 )
-            };
-            if let Err(e) = to_result(ret) {
-                // SAFETY: The handler was written above and nothing else refers to it.
-                unsafe { core::ptr::drop_in_place(core::ptr::addr_of_mut!((*slot).handler)) };
-                return Err(e);
             }
-            // INVARIANT: The interrupt is requested with `slot` as the cookie.
-            Ok(())
         };
         // SAFETY: The closure initialises every field on success and leaves nothing behind on
         // failure.
@@ -307,8 +342,7 @@ impl<T: ThreadedHandler + 'static> ThreadedRegistration<T> {
 #[pinned_drop]
 impl<T: ThreadedHandler> PinnedDrop for ThreadedRegistration<T> {
     fn drop(self: Pin<&mut Self>) {
-        // SAFETY: By the type invariant the interrupt is requested with this cookie;
-        // `free_irq()` waits for the handler and its thread.
-        unsafe { bindings::free_irq(self.irq, core::ptr::from_ref(&*self).cast_mut().cast()) };
+        // SAFETY: By the type invariant the interrupt is requested with this cookie.
+        unsafe { free_registration(self.irq, &*self) };
     }
 }

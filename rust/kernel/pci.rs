@@ -659,7 +659,7 @@ impl<T: Driver> Adapter<T> {
         from_result(|| {
             // SAFETY: The PCI core passes an entry of our id table, whose `driver_data` is the
             // entry's index (see `IdArray`).
-            let index = unsafe { (*id).driver_data } as usize;
+            let index = unsafe { (*id).driver_data };
             let info = T::ID_TABLE.info(index).ok_or(EINVAL)?;
             let data = T::probe(dev, info)?;
             // SAFETY: `pdev` is valid; the pointer is taken back in `remove_callback`.
