@@ -23,6 +23,16 @@ vng_install_modules() {
 	rm -rf "$VNG_MODROOT"
 	kmake -s modules_install INSTALL_MOD_PATH="$VNG_MODROOT" >/dev/null ||
 		die "modules_install into $VNG_MODROOT failed"
+	vng_install_selftests
+}
+
+# vng_install_selftests: builds the user-space tests of our drivers into $VNG_MODROOT/selftests,
+# against the fork's own uapi headers (searched after the system's, which have the rest).
+vng_install_selftests() {
+	local src=$FORK_SRC/tools/testing/selftests/drivers/rust_edu/rust_edu_test.c
+	mkdir -p "$VNG_MODROOT/selftests"
+	clang -O2 -Wall -Werror -idirafter "$FORK_SRC/include/uapi" -o "$VNG_MODROOT/selftests/rust_edu_test" \
+		"$src" || die "building $src failed"
 }
 
 # vng_boot [--timeout SECONDS] VNG-ARG...: boots $FORK_OUT's kernel and passes VNG-ARGs on to vng

@@ -329,11 +329,32 @@ impl Device<Bound> {
         handler: T,
     ) -> Result<Devres<Pin<KBox<irq::Registration<T>>>>> {
         let irq = self.irq_vector(index)?;
-        let registration = KBox::pin_init(
-            irq::Registration::new(irq, flags, name, handler),
-            GFP_KERNEL,
-        )
-        .inspect_err(|e| dev_err!(self, "cannot request interrupt {}: {:?}\n", irq, e))?;
+        self.irq_devres(irq, irq::Registration::new(irq, flags, name, handler))
+    }
+
+    /// Requests the interrupt of vector `index` for the threaded `handler`.
+    ///
+    /// As [`Device::request_irq`], but the handler's [`irq::ThreadedHandler::handle_threaded`]
+    /// runs in a kernel thread and may sleep.
+    pub fn request_threaded_irq<T: irq::ThreadedHandler + Send + 'static>(
+        &self,
+        index: u32,
+        flags: irq::Flags,
+        name: &'static CStr,
+        handler: T,
+    ) -> Result<Devres<Pin<KBox<irq::ThreadedRegistration<T>>>>> {
+        let irq = self.irq_vector(index)?;
+        self.irq_devres(irq, irq::ThreadedRegistration::new(irq, flags, name, handler))
+    }
+
+    /// Pins the registration of interrupt `irq` made by `init` and ties it to the binding.
+    fn irq_devres<R: Send + Sync>(
+        &self,
+        irq: u32,
+        init: impl PinInit<R, Error>,
+    ) -> Result<Devres<Pin<KBox<R>>>> {
+        let registration = KBox::pin_init(init, GFP_KERNEL)
+            .inspect_err(|e| dev_err!(self, "cannot request interrupt {}: {:?}\n", irq, e))?;
         Devres::new(self, registration, GFP_KERNEL)
     }
 
