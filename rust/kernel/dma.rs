@@ -209,9 +209,7 @@ impl<T: AsBytes + FromBytes> CoherentAllocation<T> {
         if count == 0 {
             return Err(EINVAL);
         }
-        let size = count
-            .checked_mul(core::mem::size_of::<T>())
-            .ok_or(EINVAL)?;
+        let size = count.checked_mul(core::mem::size_of::<T>()).ok_or(EINVAL)?;
         let dev = dev.as_dma_device();
         let mut dma_handle: DmaAddress = 0;
         // SAFETY: By the safety requirements of `Device`, `dev` may allocate DMA memory;
@@ -240,7 +238,11 @@ impl<T: AsBytes + FromBytes> CoherentAllocation<T> {
     }
 
     /// Allocates `count` values of `T` for `dev` (`dma_alloc_coherent()`).
-    pub fn alloc_coherent(dev: &(impl Device + ?Sized), count: usize, flags: Flags) -> Result<Self> {
+    pub fn alloc_coherent(
+        dev: &(impl Device + ?Sized),
+        count: usize,
+        flags: Flags,
+    ) -> Result<Self> {
         Self::alloc_attrs(dev, count, flags, Attrs::NONE)
     }
 
@@ -412,8 +414,9 @@ mod tests {
         let buf = CoherentAllocation::<u8>::alloc_coherent(&dev, 4096, GFP_KERNEL)?;
         assert!(buf.dma_handle() + 4095 <= DmaMask::new::<28>().value());
         assert!(CoherentAllocation::<u8>::alloc_coherent(&dev, 0, GFP_KERNEL).is_err());
-        assert!(CoherentAllocation::<u64>::alloc_coherent(&dev, usize::MAX / 4, GFP_KERNEL)
-            .is_err());
+        assert!(
+            CoherentAllocation::<u64>::alloc_coherent(&dev, usize::MAX / 4, GFP_KERNEL).is_err()
+        );
         Ok(())
     }
 }

@@ -14,6 +14,7 @@
 //!
 //! C header: [`include/linux/miscdevice.h`](srctree/include/linux/miscdevice.h)
 
+use crate::ffi::{c_int, c_long, c_uint, c_ulong};
 use crate::{
     bindings, build_error, device,
     error::{from_result, to_result, Error, Result, VTABLE_DEFAULT_ERROR},
@@ -23,7 +24,6 @@ use crate::{
     uaccess::{UserSlice, UserSliceReader, UserSliceWriter},
     ThisModule,
 };
-use crate::ffi::{c_int, c_long, c_uint, c_ulong};
 use core::{
     marker::{PhantomData, PhantomPinned},
     ptr::{addr_of, addr_of_mut},
@@ -187,7 +187,10 @@ pub trait MiscDevice: Sized {
 ///
 /// let data = Arc::new(42, GFP_KERNEL)?;
 /// let name = CString::try_from_fmt(fmt!("rust-misc-doctest{}", 0))?;
-/// let reg = KBox::pin_init(MiscDeviceRegistration::<Hello>::register(name, None, data), GFP_KERNEL)?;
+/// let reg = KBox::pin_init(
+///     MiscDeviceRegistration::<Hello>::register(name, None, data),
+///     GFP_KERNEL,
+/// )?;
 /// assert!(reg.minor() >= 0 && reg.minor() != 255);
 /// assert_eq!(reg.name().as_bytes(), b"rust-misc-doctest0");
 /// assert_eq!(**reg.data(), 42);
@@ -422,13 +425,16 @@ impl<T: MiscDevice> VTable<T> {
     /// # Safety
     ///
     /// `file` must be an open file of this device, for the duration of the call.
-    unsafe extern "C" fn ioctl_callback(file: *mut bindings::file, cmd: c_uint, arg: c_ulong) -> c_long {
+    unsafe extern "C" fn ioctl_callback(
+        file: *mut bindings::file,
+        cmd: c_uint,
+        arg: c_ulong,
+    ) -> c_long {
         from_result(|| {
             // SAFETY: The VFS holds the file open during the call.
             let device = unsafe { Self::borrow(file) };
-            // CAST: `isize` and `c_long` have the same size in the kernel; `c_ulong` and
-            // `usize` too.
-            T::ioctl(device, cmd, arg as usize).map(|ret| ret as c_long)
+            // CAST: `isize` and `c_long` have the same size in the kernel.
+            T::ioctl(device, cmd, arg).map(|ret| ret as c_long)
         })
     }
 

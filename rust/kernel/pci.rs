@@ -344,7 +344,10 @@ impl Device<Bound> {
         handler: T,
     ) -> Result<Devres<Pin<KBox<irq::ThreadedRegistration<T>>>>> {
         let irq = self.irq_vector(index)?;
-        self.irq_devres(irq, irq::ThreadedRegistration::new(irq, flags, name, handler))
+        self.irq_devres(
+            irq,
+            irq::ThreadedRegistration::new(irq, flags, name, handler),
+        )
     }
 
     /// Pins the registration of interrupt `irq` made by `init` and ties it to the binding.

@@ -7,7 +7,8 @@
 //!
 //! - the `RUST_EDU_IOC_FACTORIAL` ioctl computes a factorial with the device's factorial unit;
 //! - `read()` and `write()` move data between user memory and the device's 4 KiB buffer (less
-//!   its last byte, see [`BUF_SIZE`]) with the device's DMA engine, through a coherent bounce buffer, at the file position;
+//!   its last byte, see [`BUF_SIZE`]) with the device's DMA engine, through a coherent bounce
+//!   buffer, at the file position;
 //! - `lseek()` moves within the buffer, and `RUST_EDU_IOC_INFO` reports the identification
 //!   register and the number of interrupts handled.
 //!
@@ -419,7 +420,12 @@ impl MiscDevice for EduFile {
         edu.with_op(|_| Ok(()))?;
         // CAST: `BUF_SIZE` is a small constant.
         miscdevice::seek_in_size(pos, offset, whence, BUF_SIZE as i64).inspect_err(|_| {
-            dev_err!(edu.pdev, "seek to {} from {:?} is outside the buffer\n", offset, whence);
+            dev_err!(
+                edu.pdev,
+                "seek to {} from {:?} is outside the buffer\n",
+                offset,
+                whence
+            );
         })
     }
 }

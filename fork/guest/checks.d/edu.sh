@@ -66,11 +66,12 @@ check_edu_factorial_dma_and_bad_input() {
 	for a in $(edu_devices); do
 		edu_test "$(edu_node "$a")" || { diag "user-space test of $a failed"; return 1; }
 	done
-	# Each device: 11 factorials and 19 DMA round trips plus the reads and writes around
-	# them, every one completed by its own interrupt.
+	# Each device: 11 factorials and at least 24 DMA transfers (8 round trips and the reads and
+	# writes around them), every one completed by its own interrupt (the test checks each
+	# against the driver's count; this checks the driver's count against the kernel's).
 	after=$(edu_irqs)
-	[ $((after - before)) -ge 120 ] ||
-		{ diag "/proc/interrupts counted $((after - before)) rust_edu interrupts, expected >= 120"; return 1; }
+	[ $((after - before)) -ge 70 ] ||
+		{ diag "/proc/interrupts counted $((after - before)) rust_edu interrupts, expected >= 70"; return 1; }
 	diag "$((after - before)) rust_edu interrupts in /proc/interrupts"
 }
 

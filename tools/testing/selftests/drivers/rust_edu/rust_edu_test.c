@@ -25,6 +25,8 @@
 
 #include <misc/rust_edu.h>
 
+#include "../../kselftest.h"
+
 static int tests, failures;
 
 static void result(int ok, const char *fmt, ...)
@@ -96,7 +98,7 @@ static void test_factorials(int fd)
 	static const uint32_t inputs[] = { 0, 1, 5, 10, 12, 13, 20, 33, 34, 1000, 65535 };
 	unsigned int i;
 
-	for (i = 0; i < sizeof(inputs) / sizeof(inputs[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(inputs); i++) {
 		struct rust_edu_factorial f = { .n = inputs[i], .result = 0xdeadbeef };
 		uint32_t before = irqs(fd);
 		int ret = ioctl(fd, RUST_EDU_IOC_FACTORIAL, &f);
@@ -130,7 +132,7 @@ static void test_dma(int fd)
 	unsigned int i;
 	ssize_t r;
 
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
 		off_t off = cases[i].off;
 		size_t len = cases[i].len;
 		uint32_t before = irqs(fd);
@@ -263,7 +265,8 @@ static void test_cycles(const char *dev, const char *pci, int cycles)
 		int nfd;
 
 		if (sysfs_write(unbind, pci) || sysfs_write(bind, pci)) {
-			printf("# cycle %d: unbind/bind of %s failed: %s\n", i, pci, strerror(errno));
+			printf("# cycle %d: unbind/bind of %s failed: %s\n", i, pci,
+			       strerror(errno));
 			ok = 0;
 			break;
 		}
@@ -271,7 +274,7 @@ static void test_cycles(const char *dev, const char *pci, int cycles)
 		if (ioctl(fd, RUST_EDU_IOC_INFO, buf) != -1 || errno != ENODEV ||
 		    pread(fd, buf, 16, 0) != -1 || errno != ENODEV ||
 		    pwrite(fd, buf, 16, 0) != -1 || errno != ENODEV) {
-			printf("# cycle %d: operation on the stale file did not fail with ENODEV\n", i);
+			printf("# cycle %d: stale file did not fail with ENODEV\n", i);
 			ok = 0;
 		}
 		/* The device was bound again, under the same name (the lowest free number). */
