@@ -294,6 +294,9 @@ impl<T: MiscDevice> PinnedDrop for MiscDeviceRegistration<T> {
     }
 }
 
+/// What the operations of an open file of a `T` get.
+type Borrowed<'a, T> = <<T as MiscDevice>::Ptr as ForeignOwnable>::Borrowed<'a>;
+
 /// The C `file_operations` of a [`MiscDevice`].
 struct VTable<T: MiscDevice>(PhantomData<T>);
 
@@ -381,45 +384,62 @@ impl<T: MiscDevice> VTable<T> {
         unsafe { T::Ptr::borrow((*file).private_data) }
     }
 
+    /// Runs a read or write operation `op` on an open file with a user buffer of `count` bytes
+    /// at `buf`, and the file position at `ppos`.
+    ///
     /// # Safety
     ///
     /// `file` must be an open file of this device, `buf` a user pointer of `count` bytes and
     /// `ppos` valid for reads and writes, for the duration of the call.
-    unsafe extern "C" fn read_callback(
+    unsafe fn transfer(
         file: *mut bindings::file,
-        buf: *mut crate::ffi::c_char,
+        buf: usize,
         count: usize,
         ppos: *mut bindings::loff_t,
+        op: impl FnOnce(Borrowed<'_, T>, UserSlice, &mut i64) -> Result<usize>,
     ) -> isize {
         from_result(|| {
             // SAFETY: The VFS holds the file open during the call.
             let device = unsafe { Self::borrow(file) };
-            let writer = UserSlice::new(buf as usize, count).writer();
             // SAFETY: By the safety requirements `ppos` is valid.
             let pos = unsafe { &mut *ppos };
-            let n = T::read(device, writer, pos)?;
+            let n = op(device, UserSlice::new(buf, count), pos)?;
             isize::try_from(n).map_err(|_| EINVAL)
         })
     }
 
     /// # Safety
     ///
-    /// As for `read_callback`.
+    /// As for `transfer`.
+    unsafe extern "C" fn read_callback(
+        file: *mut bindings::file,
+        buf: *mut crate::ffi::c_char,
+        count: usize,
+        ppos: *mut bindings::loff_t,
+    ) -> isize {
+        // SAFETY: By the safety requirements.
+        unsafe {
+            Self::transfer(file, buf as usize, count, ppos, |dev, user, pos| {
+                T::read(dev, user.writer(), pos)
+            })
+        }
+    }
+
+    /// # Safety
+    ///
+    /// As for `transfer`.
     unsafe extern "C" fn write_callback(
         file: *mut bindings::file,
         buf: *const crate::ffi::c_char,
         count: usize,
         ppos: *mut bindings::loff_t,
     ) -> isize {
-        from_result(|| {
-            // SAFETY: The VFS holds the file open during the call.
-            let device = unsafe { Self::borrow(file) };
-            let reader = UserSlice::new(buf as usize, count).reader();
-            // SAFETY: By the safety requirements `ppos` is valid.
-            let pos = unsafe { &mut *ppos };
-            let n = T::write(device, reader, pos)?;
-            isize::try_from(n).map_err(|_| EINVAL)
-        })
+        // SAFETY: By the safety requirements.
+        unsafe {
+            Self::transfer(file, buf as usize, count, ppos, |dev, user, pos| {
+                T::write(dev, user.reader(), pos)
+            })
+        }
     }
 
     /// # Safety

@@ -4,7 +4,8 @@
 //!
 //! A PCI driver implements [`Driver`]: an id table, and a `probe` callback that gets the device
 //! in the [`Core`] context and returns the driver's private data, which lives until the device
-//! is unbound. [`module_pci_driver!`] registers it for the lifetime of the module.
+//! is unbound. [`module_pci_driver!`](crate::module_pci_driver) registers it for the lifetime of
+//! the module.
 //!
 //! In `probe`, the driver enables the device, maps the BARs it needs with
 //! [`Device::iomap_region_sized`] (a [`Devres`] that is revoked on unbind, so no access can

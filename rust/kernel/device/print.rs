@@ -34,49 +34,49 @@ impl Device {
 
     /// Prints an emergency-level message (level 0) prefixed with the device name.
     ///
-    /// Prefer the [`dev_emerg!`] macro.
+    /// Prefer the [`dev_emerg!`](crate::dev_emerg) macro.
     pub fn pr_emerg(&self, args: fmt::Arguments<'_>) {
         self.printk(bindings::KERN_EMERG, args);
     }
 
     /// Prints an alert-level message (level 1) prefixed with the device name.
     ///
-    /// Prefer the [`dev_alert!`] macro.
+    /// Prefer the [`dev_alert!`](crate::dev_alert) macro.
     pub fn pr_alert(&self, args: fmt::Arguments<'_>) {
         self.printk(bindings::KERN_ALERT, args);
     }
 
     /// Prints a critical-level message (level 2) prefixed with the device name.
     ///
-    /// Prefer the [`dev_crit!`] macro.
+    /// Prefer the [`dev_crit!`](crate::dev_crit) macro.
     pub fn pr_crit(&self, args: fmt::Arguments<'_>) {
         self.printk(bindings::KERN_CRIT, args);
     }
 
     /// Prints an error-level message (level 3) prefixed with the device name.
     ///
-    /// Prefer the [`dev_err!`] macro.
+    /// Prefer the [`dev_err!`](crate::dev_err) macro.
     pub fn pr_err(&self, args: fmt::Arguments<'_>) {
         self.printk(bindings::KERN_ERR, args);
     }
 
     /// Prints a warning-level message (level 4) prefixed with the device name.
     ///
-    /// Prefer the [`dev_warn!`] macro.
+    /// Prefer the [`dev_warn!`](crate::dev_warn) macro.
     pub fn pr_warn(&self, args: fmt::Arguments<'_>) {
         self.printk(bindings::KERN_WARNING, args);
     }
 
     /// Prints a notice-level message (level 5) prefixed with the device name.
     ///
-    /// Prefer the [`dev_notice!`] macro.
+    /// Prefer the [`dev_notice!`](crate::dev_notice) macro.
     pub fn pr_notice(&self, args: fmt::Arguments<'_>) {
         self.printk(bindings::KERN_NOTICE, args);
     }
 
     /// Prints an info-level message (level 6) prefixed with the device name.
     ///
-    /// Prefer the [`dev_info!`] macro.
+    /// Prefer the [`dev_info!`](crate::dev_info) macro.
     pub fn pr_info(&self, args: fmt::Arguments<'_>) {
         self.printk(bindings::KERN_INFO, args);
     }
@@ -84,7 +84,7 @@ impl Device {
     /// Prints a debug-level message (level 7) prefixed with the device name.
     ///
     /// Printed only when debug assertions are enabled (`CONFIG_RUST_DEBUG_ASSERTIONS`), like
-    /// [`pr_debug!`](crate::pr_debug); prefer the [`dev_dbg!`] macro.
+    /// [`pr_debug!`](crate::pr_debug); prefer the [`dev_dbg!`](crate::dev_dbg) macro.
     pub fn pr_dbg(&self, args: fmt::Arguments<'_>) {
         if cfg!(debug_assertions) {
             self.printk(bindings::KERN_DEBUG, args);
