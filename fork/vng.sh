@@ -45,8 +45,11 @@ vng_boot() {
 		shift 2
 	fi
 	qemu_devices=$(sed -e 's/#.*//' "$FORK_ROOT/fork/guest/qemu-devices" | tr '\n' ' ')
+	# rust_edu and the PCI sample both match the edu devices: udev must not load them at boot
+	# (by alias), so that the guest checks decide which one binds; modprobe by name still works.
 	local vng_args=(--disable-kvm --disable-microvm --force-9p --cpus 2 --memory 1G --verbose
-		--run "$FORK_OUT" --cwd / --qemu-opts "$qemu_devices")
+		--run "$FORK_OUT" --cwd / --qemu-opts "$qemu_devices"
+		--append "modprobe.blacklist=rust_edu,rust_driver_pci")
 	if [ -n "$limit" ]; then
 		# --foreground: vng and QEMU keep the terminal (and get its signals) under timeout.
 		timeout --foreground "$limit" vng "${vng_args[@]}" "$@"

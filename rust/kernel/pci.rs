@@ -114,8 +114,13 @@ pub struct IdArray<T, const N: usize> {
     infos: [T; N],
 }
 
+/// The C id table of an [`IdArray`]: its ids and the zeroed entry that ends them.
+///
+/// [`pci_device_table!`](crate::pci_device_table) exports it from a module for modpost, as
+/// `MODULE_DEVICE_TABLE(pci, ...)` does in C.
 #[repr(C)]
-struct RawIdArray<const N: usize> {
+#[derive(Clone, Copy)]
+pub struct RawIdArray<const N: usize> {
     ids: [bindings::pci_device_id; N],
     sentinel: bindings::pci_device_id,
 }
@@ -151,6 +156,13 @@ impl<T, const N: usize> IdArray<T, N> {
     }
 }
 
+impl<T, const N: usize> IdArray<T, N> {
+    /// Returns the C table.
+    pub const fn raw_ids(&self) -> RawIdArray<N> {
+        self.ids
+    }
+}
+
 impl<T, const N: usize> IdTable<T> for IdArray<T, N> {
     fn as_ptr(&self) -> *const bindings::pci_device_id {
         self.ids.ids.as_ptr()
@@ -162,6 +174,10 @@ impl<T, const N: usize> IdTable<T> for IdArray<T, N> {
 }
 
 /// Declares a PCI id table named `$name` with entries `(DeviceId, data)`.
+///
+/// In a module, the table is also exported as `MODULE_DEVICE_TABLE(pci, ...)` does in C, so that
+/// modpost writes its `pci:` aliases into the module and udev loads the module for a matching
+/// device. A module may declare one PCI id table.
 ///
 /// # Examples
 ///
@@ -179,6 +195,14 @@ macro_rules! pci_device_table {
             $data,
             { [$($crate::pci_device_table!(@one $entry)),+].len() },
         > = $crate::pci::IdArray::new([$($entry),+]);
+
+        // modpost reads `__mod_<bus>__<name>_device_table` symbols.
+        #[cfg(MODULE)]
+        #[no_mangle]
+        #[expect(non_upper_case_globals, reason = "the name modpost looks for")]
+        static __mod_pci__rust_device_table: $crate::pci::RawIdArray<
+            { [$($crate::pci_device_table!(@one $entry)),+].len() },
+        > = $name.raw_ids();
     };
     (@one $entry:expr) => {
         ()

@@ -60,6 +60,17 @@ check_edu_probes_both_devices() {
 	[ "$lines" -eq 2 ] || { diag "expected 2 rust_edu lines in /proc/interrupts, got $lines"; return 1; }
 }
 
+check_edu_autoload_alias() {
+	# The id table is exported like MODULE_DEVICE_TABLE(pci, ...): each device's modalias
+	# resolves to the driver, as udev would load it (fork/vng.sh blacklists that at boot).
+	for a in $(edu_devices); do
+		alias=$(cat "/sys/bus/pci/devices/$a/modalias")
+		mods=$(mp -R "$alias" 2>&1)
+		echo "$mods" | grep -qx rust_edu || { diag "$alias resolves to: $mods"; return 1; }
+	done
+	diag "$alias: $(echo $mods)"
+}
+
 check_edu_factorial_dma_and_bad_input() {
 	edu_ready || return 1
 	before=$(edu_irqs)
