@@ -757,7 +757,8 @@ macro_rules! module_pci_driver {
 
         impl $crate::Module for __ModulePciDriver {
             fn init(module: &'static $crate::ThisModule) -> $crate::error::Result<Self> {
-                let reg = $crate::alloc::KBox::pin_init(
+                // Named through the trait, so that the macro works without the prelude.
+                let reg = <$crate::alloc::KBox<_> as $crate::init::InPlaceInit<_>>::pin_init(
                     $crate::driver::Registration::new($crate::c_str!($name), module),
                     $crate::alloc::flags::GFP_KERNEL,
                 )?;
