@@ -216,6 +216,34 @@ static void test_bad_input(int fd)
 	       "the device still works after bad input");
 }
 
+/* A process killed while it waits for the device leaves the device working. */
+static void test_kill(const char *dev)
+{
+	struct rust_edu_factorial f = { .n = 8 };
+	int status, fd, i, ok = 1;
+
+	for (i = 0; i < 3; i++) {
+		pid_t child = fork();
+
+		if (child == 0) {
+			unsigned char buf[RUST_EDU_BUF_SIZE];
+
+			fd = open_dev(dev);
+			for (;;)
+				pread(fd, buf, sizeof(buf), 0);
+		}
+		/* DMA transfers take about 100 ms: the kill lands in one of them. */
+		usleep(250000 + i * 40000);
+		kill(child, SIGKILL);
+		waitpid(child, &status, 0);
+		ok &= WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
+	}
+	fd = open_dev(dev);
+	ok &= ioctl(fd, RUST_EDU_IOC_FACTORIAL, &f) == 0 && f.result == 40320;
+	close(fd);
+	result(ok, "processes killed while waiting for DMA leave the device working");
+}
+
 /* Writes @val to the sysfs file @path. */
 static int sysfs_write(const char *path, const char *val)
 {
@@ -316,6 +344,7 @@ int main(int argc, char **argv)
 		test_dma(fd);
 		test_bad_input(fd);
 		close(fd);
+		test_kill(argv[1]);
 	} else {
 		fprintf(stderr, "usage: %s DEVICE [--cycles PCI-ADDRESS N]\n", argv[0]);
 		return 2;
