@@ -56,7 +56,10 @@ impl OpenFile {
         usize::try_from(pos)
             .ok()
             .filter(|&p| p <= SIZE)
-            .ok_or(EINVAL)
+            .ok_or_else(|| {
+                pr_err!("position {} is outside the file\n", pos);
+                EINVAL
+            })
     }
 
     fn count(&self, n: usize) {
@@ -95,6 +98,7 @@ impl MiscDevice for OpenFile {
         let start = Self::start(*pos)?;
         let n = reader.len().min(SIZE - start);
         if n == 0 && !reader.is_empty() {
+            pr_err!("write at the end of the file\n");
             return Err(ENOSPC);
         }
         reader.read_slice(&mut me.shared.data.lock()[start..start + n])?;
@@ -113,14 +117,19 @@ impl MiscDevice for OpenFile {
                     .writer()
                     .write(&moved)?;
             }
-            _ => return Err(ENOTTY),
+            _ => {
+                pr_err!("unknown ioctl {:#x}\n", cmd);
+                return Err(ENOTTY);
+            }
         }
         Ok(0)
     }
 
     fn llseek(_me: &OpenFile, pos: i64, offset: i64, whence: Whence) -> Result<i64> {
         // CAST: `SIZE` is a small constant.
-        miscdevice::seek_in_size(pos, offset, whence, SIZE as i64)
+        miscdevice::seek_in_size(pos, offset, whence, SIZE as i64).inspect_err(|_| {
+            pr_err!("seek to {} from {:?} is outside the file\n", offset, whence);
+        })
     }
 }
 

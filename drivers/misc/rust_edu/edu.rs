@@ -277,7 +277,7 @@ impl Edu {
             // SAFETY: The transfer has completed (its interrupt was handled) and no other one
             // starts while the operation lock is held: the device leaves the buffer alone.
             let data = unsafe { op.buf.as_slice(0, len)? };
-            writer.write_slice(data)
+            writer.write_slice(data).inspect_err(|e| self.user_fault(e))
         })?;
         // CAST: `len` is at most `BUF_SIZE`.
         *pos += len as i64;
@@ -304,12 +304,18 @@ impl Edu {
         self.with_op(|op| {
             // SAFETY: No transfer runs while the operation lock is held, so the device leaves
             // the buffer alone.
-            reader.read_slice(unsafe { op.buf.as_slice_mut(0, len)? })?;
+            let buf = unsafe { op.buf.as_slice_mut(0, len)? };
+            reader.read_slice(buf).inspect_err(|e| self.user_fault(e))?;
             self.dma(op, start, len, false)
         })?;
         // CAST: `len` is at most `BUF_SIZE`.
         *pos += len as i64;
         Ok(len)
+    }
+
+    /// Logs a failed copy from or to user space (a bad user pointer).
+    fn user_fault(&self, e: &Error) {
+        dev_err!(self.pdev, "bad user buffer: {:?}\n", e);
     }
 
     /// Checks a file position against the buffer.
@@ -328,9 +334,9 @@ impl Edu {
             IOC_FACTORIAL => {
                 let (mut reader, mut writer) =
                     UserSlice::new(arg, core::mem::size_of::<Factorial>()).reader_writer();
-                let mut f: Factorial = reader.read()?;
+                let mut f: Factorial = reader.read().inspect_err(|e| self.user_fault(e))?;
                 f.result = self.factorial(f.n)?;
-                writer.write(&f)?;
+                writer.write(&f).inspect_err(|e| self.user_fault(e))?;
                 Ok(0)
             }
             IOC_INFO => {
@@ -343,7 +349,7 @@ impl Edu {
                     dma_bits: DMA_BITS,
                 };
                 let mut writer = UserSlice::new(arg, core::mem::size_of::<Info>()).writer();
-                writer.write(&info)?;
+                writer.write(&info).inspect_err(|e| self.user_fault(e))?;
                 Ok(0)
             }
             _ => {
