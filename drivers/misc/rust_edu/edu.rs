@@ -340,7 +340,7 @@ impl Edu {
                 Ok(0)
             }
             IOC_INFO => {
-                self.with_op(|_| Ok(()))?;
+                self.check_alive()?;
                 let info = Info {
                     id: self.id,
                     irqs: self.events.count.load(Ordering::Relaxed),

@@ -275,7 +275,7 @@ static void hammer(int fd)
 
 static void test_cycles(const char *dev, const char *pci, int cycles)
 {
-	char unbind[256], bind[256], path[256];
+	char unbind[256], bind[256];
 	unsigned char buf[64];
 	int fd = open_dev(dev), i, ok = 1, status;
 	pid_t child;
@@ -306,8 +306,7 @@ static void test_cycles(const char *dev, const char *pci, int cycles)
 			ok = 0;
 		}
 		/* The device was bound again, under the same name (the lowest free number). */
-		snprintf(path, sizeof(path), "%s", dev);
-		nfd = open(path, O_RDWR);
+		nfd = open(dev, O_RDWR);
 		if (nfd < 0) {
 			printf("# cycle %d: cannot reopen %s: %s\n", i, dev, strerror(errno));
 			ok = 0;
