@@ -101,3 +101,13 @@ int rust_helper_cond_resched(void)
 {
 	return cond_resched();
 }
+
+void rust_helper_might_sleep(void)
+{
+	might_sleep();
+}
+
+void rust_helper_udelay(unsigned long usecs)
+{
+	udelay(usecs);
+}

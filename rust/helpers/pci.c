@@ -16,3 +16,8 @@ int rust_helper_pcibios_err_to_errno(int err)
 {
 	return pcibios_err_to_errno(err);
 }
+
+bool rust_helper_pci_is_enabled(struct pci_dev *pdev)
+{
+	return pci_is_enabled(pdev);
+}

@@ -5,15 +5,25 @@
 //! A device that can master the bus implements [`Device`]. In `probe`, its driver tells the
 //! kernel which addresses the device can reach with [`Device::dma_set_mask_and_coherent`] (for
 //! example 28 bits for QEMU's `edu`), then allocates memory that the CPU and the device share
-//! with [`CoherentAllocation::alloc_coherent`]. The allocation knows both of its addresses: the
-//! CPU reads and writes it through its methods, and the driver programs the device with
-//! [`CoherentAllocation::dma_handle`]. It is freed when dropped.
+//! with [`CoherentAllocation::alloc_coherent`], which takes the bound device
+//! (`&device::Device<Bound>`): DMA memory can only be allocated for a device that a driver
+//! controls. The allocation knows both of its addresses: the CPU reads and writes it through its
+//! methods, and the driver programs the device with [`CoherentAllocation::dma_handle`]. It is
+//! freed when dropped.
+//!
+//! A [`CoherentAllocation`] can be sent to another thread but not shared between threads
+//! (it is not `Sync`): two threads writing the same element would race, and volatile accesses do
+//! not make that defined. Put it behind a lock to share it. A driver frees it by the time its
+//! device is unbound (keep it in the driver's data, or behind a lock it empties on unbind), and
+//! only once the device can no longer access it.
 //!
 //! C header: [`include/linux/dma-mapping.h`](srctree/include/linux/dma-mapping.h)
 
 use crate::{
     alloc::Flags,
-    bindings, build_assert, device,
+    bindings, build_assert,
+    device::{self, Bound, BoundContext},
+    devres::Devres,
     error::{to_result, Result},
     prelude::*,
     types::{ARef, AsBytes, FromBytes},
@@ -114,17 +124,9 @@ pub unsafe trait Device {
 // SAFETY: The PCI core points `dma_mask` of every PCI device at the device's own `dma_mask`
 // field; a `pci::Device` in the `Core` or `Bound` context is probing or bound to its driver.
 #[cfg(CONFIG_PCI)]
-unsafe impl Device for crate::pci::Device<crate::pci::Core> {
+unsafe impl<Ctx: BoundContext> Device for crate::pci::Device<Ctx> {
     fn as_dma_device(&self) -> &device::Device {
-        self
-    }
-}
-
-// SAFETY: As above.
-#[cfg(CONFIG_PCI)]
-unsafe impl Device for crate::pci::Device<crate::pci::Bound> {
-    fn as_dma_device(&self) -> &device::Device {
-        self
+        self.as_normal()
     }
 }
 
@@ -149,17 +151,66 @@ impl core::ops::BitOr for Attrs {
     }
 }
 
-/// Memory shared by the CPU and a device: `count` values of type `T`, freed on drop.
-///
-/// The CPU side is accessed through [`read`](Self::read) and [`write`](Self::write), which are
-/// volatile (the device may change the memory at any time), or, when the driver knows that the
-/// device leaves a range alone, through the unsafe [`as_slice`](Self::as_slice) and
-/// [`as_slice_mut`](Self::as_slice_mut). The device side is [`dma_handle`](Self::dma_handle).
+/// A coherent allocation as the C side knows it, freed when dropped.
 ///
 /// # Invariants
 ///
-/// `cpu_addr` points to `count` values of `T` (at least one) allocated by `dma_alloc_attrs()`
-/// for `dev` with `attrs`, at device address `dma_handle`, until `self` is dropped.
+/// `cpu_addr` is a `dma_alloc_attrs()` allocation of `size` bytes for `dev` with `attrs`, at
+/// device address `dma_handle`, until `self` is dropped.
+struct RawAllocation {
+    dev: ARef<device::Device>,
+    cpu_addr: *mut core::ffi::c_void,
+    dma_handle: DmaAddress,
+    size: usize,
+    attrs: Attrs,
+}
+
+// SAFETY: `RawAllocation` only owns the allocation; `dma_free_attrs()` may be called from any
+// thread that may sleep.
+unsafe impl Send for RawAllocation {}
+
+// SAFETY: `&RawAllocation` gives access to nothing: the memory is accessed by
+// `CoherentAllocation` through its own pointer.
+unsafe impl Sync for RawAllocation {}
+
+impl Drop for RawAllocation {
+    fn drop(&mut self) {
+        // SAFETY: By the type invariant the memory was allocated with exactly these parameters
+        // and is freed only here; the device is still bound (this runs on unbind at the latest),
+        // so its DMA configuration (e.g. its IOMMU domain) is still the one it was allocated
+        // with.
+        unsafe {
+            bindings::dma_free_attrs(
+                self.dev.as_raw(),
+                self.size,
+                self.cpu_addr,
+                self.dma_handle,
+                // CAST: `DMA_ATTR_*` flags fit the C `unsigned long`.
+                self.attrs.0 as _,
+            )
+        };
+    }
+}
+
+/// Memory shared by the CPU and a device: `count` values of type `T`.
+///
+/// The CPU side is accessed through [`read`](Self::read) and [`write`](Self::write), which are
+/// volatile (the device may change the memory at any time), or, when the driver knows that the
+/// device leaves a range alone, through the unsafe [`with_slice`](Self::with_slice) and
+/// [`with_slice_mut`](Self::with_slice_mut). The device side is
+/// [`dma_handle`](Self::dma_handle).
+///
+/// The memory is freed when the allocation is dropped, or when its device is unbound, whichever
+/// comes first: freeing it later would hand it back through a DMA configuration (an IOMMU
+/// domain, say) that is gone. After unbind, accesses fail with `ENXIO`.
+///
+/// It is [`Send`] but not [`Sync`]: the element accessors take `&self`, so sharing one
+/// allocation between threads would let them race on an element; wrap it in a lock instead.
+///
+/// # Invariants
+///
+/// While `raw` is accessible, `cpu_addr` points to `count` values of `T` (at least one) of the
+/// allocation it owns, at device address `dma_handle`.
 ///
 /// # Examples
 ///
@@ -170,6 +221,7 @@ impl core::ops::BitOr for Attrs {
 ///     use dma::Device;
 ///
 ///     pdev.dma_set_mask_and_coherent(DmaMask::new::<32>())?;
+///     // A `&pci::Device<Core>` dereferences to the bound generic device.
 ///     let ring = CoherentAllocation::<u32>::alloc_coherent(pdev, 256, GFP_KERNEL)?;
 ///     ring.write(0, 0xdead_beef)?;
 ///     pr_info!("ring at {:#x}\n", ring.dma_handle());
@@ -177,27 +229,26 @@ impl core::ops::BitOr for Attrs {
 /// }
 /// ```
 pub struct CoherentAllocation<T: AsBytes + FromBytes> {
-    dev: ARef<device::Device>,
+    raw: Devres<RawAllocation>,
     dma_handle: DmaAddress,
     count: usize,
     cpu_addr: *mut T,
-    attrs: Attrs,
 }
 
-// SAFETY: The allocation may be freed from any thread, and the device reference is `Send`.
+// SAFETY: The allocation may be accessed and freed from any thread; moving it moves the only
+// handle to the `T`s it holds.
 unsafe impl<T: AsBytes + FromBytes + Send> Send for CoherentAllocation<T> {}
-
-// SAFETY: Shared references only allow volatile element accesses, or unsafe slice accesses
-// whose callers rule out concurrent access.
-unsafe impl<T: AsBytes + FromBytes + Sync> Sync for CoherentAllocation<T> {}
 
 impl<T: AsBytes + FromBytes> CoherentAllocation<T> {
     /// Allocates `count` values of `T` for `dev`, with attributes `attrs`.
     ///
-    /// The memory is zeroed. Fails with `EINVAL` for a zero `count` or one whose size overflows,
-    /// and with `ENOMEM` if no memory within the device's coherent mask is free.
+    /// The memory is zeroed. Fails with `EINVAL` for a zero `count` or one whose size overflows
+    /// (or comes within a page of `isize::MAX` bytes),
+    /// with `EIO` if the device has no coherent DMA mask (its bus does not do DMA), and with
+    /// `ENOMEM` if no memory within the device's coherent mask is free (quietly: the size may
+    /// come from user space).
     pub fn alloc_attrs(
-        dev: &(impl Device + ?Sized),
+        dev: &device::Device<Bound>,
         count: usize,
         flags: Flags,
         attrs: Attrs,
@@ -210,16 +261,24 @@ impl<T: AsBytes + FromBytes> CoherentAllocation<T> {
             return Err(EINVAL);
         }
         let size = count.checked_mul(core::mem::size_of::<T>()).ok_or(EINVAL)?;
-        let dev = dev.as_dma_device();
+        // The C side rounds the size up to pages, and slices may not exceed `isize::MAX` bytes.
+        // CAST: `isize::MAX` is positive.
+        if size > isize::MAX as usize - crate::page::PAGE_SIZE {
+            return Err(EINVAL);
+        }
+        // SAFETY: `dev` is a valid device; the mask is only read.
+        if unsafe { (*dev.as_raw()).coherent_dma_mask } == 0 {
+            return Err(EIO);
+        }
         let mut dma_handle: DmaAddress = 0;
-        // SAFETY: By the safety requirements of `Device`, `dev` may allocate DMA memory;
-        // `dma_handle` is valid for writes.
+        // SAFETY: `dev` is bound to the caller's driver, which may allocate DMA memory for it,
+        // and has a coherent mask; `dma_handle` is valid for writes.
         let cpu_addr = unsafe {
             bindings::dma_alloc_attrs(
                 dev.as_raw(),
                 size,
                 &mut dma_handle,
-                flags.as_raw() | bindings::__GFP_ZERO,
+                flags.as_raw() | bindings::__GFP_ZERO | bindings::__GFP_NOWARN,
                 // CAST: `DMA_ATTR_*` flags fit the C `unsigned long`.
                 attrs.0 as _,
             )
@@ -228,21 +287,24 @@ impl<T: AsBytes + FromBytes> CoherentAllocation<T> {
             return Err(ENOMEM);
         }
         // INVARIANT: The memory was just allocated with these parameters.
-        Ok(Self {
+        let raw = RawAllocation {
             dev: dev.into(),
+            cpu_addr,
+            dma_handle,
+            size,
+            attrs,
+        };
+        // INVARIANT: `raw` owns the allocation at `cpu_addr`; on failure it was freed.
+        Ok(Self {
+            raw: Devres::new(dev, raw, flags)?,
             dma_handle,
             count,
             cpu_addr: cpu_addr.cast(),
-            attrs,
         })
     }
 
     /// Allocates `count` values of `T` for `dev` (`dma_alloc_coherent()`).
-    pub fn alloc_coherent(
-        dev: &(impl Device + ?Sized),
-        count: usize,
-        flags: Flags,
-    ) -> Result<Self> {
+    pub fn alloc_coherent(dev: &device::Device<Bound>, count: usize, flags: Flags) -> Result<Self> {
         Self::alloc_attrs(dev, count, flags, Attrs::NONE)
     }
 
@@ -280,68 +342,79 @@ impl<T: AsBytes + FromBytes> CoherentAllocation<T> {
         }
     }
 
-    /// Reads value `index` (a volatile read), or fails with `EINVAL` if it is out of bounds.
+    /// Calls `f` with a pointer to `count` values at `index`, while the memory is not freed.
+    ///
+    /// Fails with `EINVAL` if the range is out of bounds, and with `ENXIO` once the device was
+    /// unbound (and the memory freed). `f` runs in an RCU read-side critical section.
+    fn with_range<R>(&self, index: usize, count: usize, f: impl FnOnce(*mut T) -> R) -> Result<R> {
+        self.check_range(index, count)?;
+        let _guard = self.raw.try_access().ok_or(ENXIO)?;
+        // SAFETY: The range is in bounds, so by the type invariant (`raw` is accessible while
+        // the guard lives) the pointer is inside the allocation.
+        Ok(f(unsafe { self.cpu_addr.add(index) }))
+    }
+
+    /// Reads value `index` (a volatile read).
+    ///
+    /// Fails with `EINVAL` if it is out of bounds and `ENXIO` after unbind.
     pub fn read(&self, index: usize) -> Result<T> {
-        self.check_range(index, 1)?;
-        // SAFETY: `index` is in bounds, so by the type invariant the address is valid and
-        // aligned; every bit pattern is a valid `T` (`FromBytes`).
-        Ok(unsafe { self.cpu_addr.add(index).read_volatile() })
+        // SAFETY: The pointer is valid and aligned while `f` runs (see `with_range`); every bit
+        // pattern is a valid `T` (`FromBytes`).
+        self.with_range(index, 1, |p| unsafe { p.read_volatile() })
     }
 
-    /// Writes `value` at `index` (a volatile write), or fails with `EINVAL` if it is out of
-    /// bounds.
+    /// Writes `value` at `index` (a volatile write).
+    ///
+    /// Fails with `EINVAL` if it is out of bounds and `ENXIO` after unbind.
     pub fn write(&self, index: usize, value: T) -> Result {
-        self.check_range(index, 1)?;
-        // SAFETY: `index` is in bounds, so by the type invariant the address is valid for
-        // writes and aligned.
-        unsafe { self.cpu_addr.add(index).write_volatile(value) };
-        Ok(())
+        // SAFETY: The pointer is valid for writes and aligned while `f` runs (see
+        // `with_range`); `self` is not shared with other threads (it is not `Sync`).
+        self.with_range(index, 1, |p| unsafe { p.write_volatile(value) })
     }
 
-    /// Returns `count` values starting at `index` as a slice, or `EINVAL` if the range is out
-    /// of bounds.
+    /// Calls `f` with `count` values starting at `index` as a slice, and returns its result.
+    ///
+    /// Fails with `EINVAL` if the range is out of bounds and `ENXIO` after unbind. `f` runs in
+    /// an RCU read-side critical section: it must not sleep (copy to a kernel buffer, then to
+    /// user space).
     ///
     /// # Safety
     ///
-    /// Neither the device nor the CPU (through `self`) may write the range while the slice
-    /// lives.
-    pub unsafe fn as_slice(&self, index: usize, count: usize) -> Result<&[T]> {
-        self.check_range(index, count)?;
-        // SAFETY: The range is in bounds of the allocation (type invariant), and by the safety
-        // requirements nothing writes it while the slice lives.
-        Ok(unsafe { core::slice::from_raw_parts(self.cpu_addr.add(index), count) })
+    /// The device may not write the range while `f` runs, nor may the CPU (`f` must not write
+    /// it through `self`).
+    pub unsafe fn with_slice<R>(
+        &self,
+        index: usize,
+        count: usize,
+        f: impl FnOnce(&[T]) -> R,
+    ) -> Result<R> {
+        self.with_range(index, count, |p| {
+            // SAFETY: The range is valid while `f` runs (see `with_range`); by the safety
+            // requirements neither the device nor this thread writes it, and no other thread
+            // can (`self` is not `Sync`).
+            f(unsafe { core::slice::from_raw_parts(p, count) })
+        })
     }
 
-    /// Returns `count` values starting at `index` as a mutable slice, or `EINVAL` if the range
-    /// is out of bounds.
+    /// Calls `f` with `count` values starting at `index` as a mutable slice, and returns its
+    /// result; see [`with_slice`](Self::with_slice).
     ///
     /// # Safety
     ///
-    /// Neither the device nor the CPU (through `self`) may access the range while the slice
-    /// lives.
-    #[expect(clippy::mut_from_ref, reason = "exclusivity is a safety requirement")]
-    pub unsafe fn as_slice_mut(&self, index: usize, count: usize) -> Result<&mut [T]> {
-        self.check_range(index, count)?;
-        // SAFETY: The range is in bounds of the allocation (type invariant), and by the safety
-        // requirements nothing else accesses it while the slice lives.
-        Ok(unsafe { core::slice::from_raw_parts_mut(self.cpu_addr.add(index), count) })
-    }
-}
-
-impl<T: AsBytes + FromBytes> Drop for CoherentAllocation<T> {
-    fn drop(&mut self) {
-        // SAFETY: By the type invariant the memory was allocated with exactly these parameters
-        // and is freed only here.
-        unsafe {
-            bindings::dma_free_attrs(
-                self.dev.as_raw(),
-                self.size(),
-                self.cpu_addr.cast(),
-                self.dma_handle,
-                // CAST: As in `alloc_attrs`.
-                self.attrs.0 as _,
-            )
-        };
+    /// The device may not access the range while `f` runs, nor may the CPU other than through
+    /// the slice (`f` must not access it through `self`, e.g. by a nested call).
+    pub unsafe fn with_slice_mut<R>(
+        &self,
+        index: usize,
+        count: usize,
+        f: impl FnOnce(&mut [T]) -> R,
+    ) -> Result<R> {
+        self.with_range(index, count, |p| {
+            // SAFETY: The range is valid while `f` runs (see `with_range`); by the safety
+            // requirements neither the device nor this thread accesses it other than through
+            // the slice, and no other thread can (`self` is not `Sync`).
+            f(unsafe { core::slice::from_raw_parts_mut(p, count) })
+        })
     }
 }
 
@@ -375,6 +448,14 @@ mod tests {
         }
     }
 
+    impl TestDevice {
+        fn bound(&self) -> &device::Device<Bound> {
+            // SAFETY: `self.0` is registered until `self` is dropped, and its managed resources
+            // are released only then: for DMA, the test owns the device as a driver would.
+            unsafe { device::Device::from_raw(core::ptr::addr_of_mut!((*self.0).dev)) }
+        }
+    }
+
     impl Drop for TestDevice {
         fn drop(&mut self) {
             // SAFETY: `self.0` was registered in `new` and is unregistered once.
@@ -385,7 +466,7 @@ mod tests {
     #[test]
     fn alloc_read_write() -> Result {
         let dev = TestDevice::new(c_str!("rust_dma_test_a"), DmaMask::new::<32>())?;
-        let buf = CoherentAllocation::<u32>::alloc_coherent(&dev, 16, GFP_KERNEL)?;
+        let buf = CoherentAllocation::<u32>::alloc_coherent(dev.bound(), 16, GFP_KERNEL)?;
         assert_eq!(buf.count(), 16);
         assert_eq!(buf.size(), 64);
         assert_eq!(buf.read(15)?, 0);
@@ -397,13 +478,30 @@ mod tests {
         assert_eq!(buf.dma_handle_at(16), Err(EINVAL));
         assert!(buf.dma_handle() + buf.size() as u64 - 1 <= DmaMask::new::<32>().value());
         // SAFETY: Nothing else accesses the buffer; the device does no DMA.
-        let slice = unsafe { buf.as_slice_mut(4, 2)? };
-        slice.copy_from_slice(&[7, 8]);
+        unsafe { buf.with_slice_mut(4, 2, |s| s.copy_from_slice(&[7, 8]))? };
         assert_eq!(buf.read(5)?, 8);
         // SAFETY: As above.
-        assert!(unsafe { buf.as_slice(15, 2) }.is_err());
+        assert_eq!(unsafe { buf.with_slice(4, 2, |s| s[0] + s[1]) }, Ok(15));
+        // SAFETY: As above.
+        assert_eq!(unsafe { buf.with_slice(15, 2, |_| ()) }, Err(EINVAL));
         // SAFETY: As above; the range is rejected before any slice exists.
-        assert!(unsafe { buf.as_slice(usize::MAX, 2) }.is_err());
+        let overflow = unsafe { buf.with_slice(usize::MAX, 2, |_| ()) };
+        assert_eq!(overflow, Err(EINVAL));
+        Ok(())
+    }
+
+    /// The memory is freed when the device goes away, before the allocation is dropped;
+    /// accesses fail from then on.
+    #[test]
+    fn freed_when_device_goes_away() -> Result {
+        let dev = TestDevice::new(c_str!("rust_dma_test_c"), DmaMask::new::<32>())?;
+        let buf = CoherentAllocation::<u32>::alloc_coherent(dev.bound(), 16, GFP_KERNEL)?;
+        buf.write(0, 1)?;
+        drop(dev);
+        assert_eq!(buf.read(0), Err(ENXIO));
+        assert_eq!(buf.write(0, 2), Err(ENXIO));
+        // SAFETY: The memory is gone; the range is refused before any slice exists.
+        assert_eq!(unsafe { buf.with_slice(0, 1, |_| ()) }, Err(ENXIO));
         Ok(())
     }
 
@@ -411,11 +509,12 @@ mod tests {
     fn masks_and_bad_sizes() -> Result {
         let dev = TestDevice::new(c_str!("rust_dma_test_b"), DmaMask::new::<64>())?;
         dev.dma_set_mask_and_coherent(DmaMask::new::<28>())?;
-        let buf = CoherentAllocation::<u8>::alloc_coherent(&dev, 4096, GFP_KERNEL)?;
+        let buf = CoherentAllocation::<u8>::alloc_coherent(dev.bound(), 4096, GFP_KERNEL)?;
         assert!(buf.dma_handle() + 4095 <= DmaMask::new::<28>().value());
-        assert!(CoherentAllocation::<u8>::alloc_coherent(&dev, 0, GFP_KERNEL).is_err());
+        assert!(CoherentAllocation::<u8>::alloc_coherent(dev.bound(), 0, GFP_KERNEL).is_err());
         assert!(
-            CoherentAllocation::<u64>::alloc_coherent(&dev, usize::MAX / 4, GFP_KERNEL).is_err()
+            CoherentAllocation::<u64>::alloc_coherent(dev.bound(), usize::MAX / 4, GFP_KERNEL)
+                .is_err()
         );
         Ok(())
     }

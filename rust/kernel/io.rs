@@ -16,15 +16,20 @@
 //!   the actual size of the region, returning [`EINVAL`] when the access would not fit or is not
 //!   naturally aligned.
 //!
-//! [`poll_timeout`] waits for a condition on a register, like C's `readx_poll_timeout()`.
+//! [`poll_timeout`] and [`poll_timeout_atomic`] wait for a condition on a register, like C's
+//! `read_poll_timeout()` and `read_poll_timeout_atomic()`.
 //!
 //! C header: [`include/asm-generic/io.h`](srctree/include/asm-generic/io.h)
 
 use crate::{
     bindings, build_assert,
     error::{code::*, Result},
-    time::{ktime_ms_delta, Ktime},
+    time::Ktime,
 };
+
+/// A physical or bus address, or the size of a resource (`resource_size_t`), whose width
+/// depends on the architecture and configuration.
+pub type ResourceSize = bindings::resource_size_t;
 
 /// The raw address and size of an I/O memory region.
 ///
@@ -247,14 +252,17 @@ impl<const SIZE: usize> Io<SIZE> {
     );
 }
 
-/// Calls `op` until `cond` holds for its result, sleeping `sleep_us` microseconds between tries,
-/// for at most `timeout_us` microseconds.
+/// Calls `op` until `cond` holds for its result, sleeping about `sleep_us` microseconds between
+/// tries, for at most `timeout_us` microseconds: C's `read_poll_timeout()`.
 ///
 /// Returns the first result that satisfies `cond`, the first error of `op`, or [`ETIMEDOUT`] if
-/// the time runs out; `op` is tried once more after the deadline, as C's
-/// `read_poll_timeout()` does, so that a slow wake-up does not cause a false timeout. Sleeps, so
-/// it must not be called in atomic context. A `sleep_us` of 0 polls without sleeping, yielding
-/// the CPU between tries.
+/// the time runs out; `op` is tried once more after the deadline, as C does, so that a slow
+/// wake-up does not cause a false timeout. As in C, a `timeout_us` of 0 means no timeout, and a
+/// `sleep_us` of 0 polls without sleeping (this version still offers to reschedule between tries,
+/// so that polling without a timeout cannot hog the CPU). The deadline is kept in nanoseconds.
+///
+/// It may sleep, and says so to the debug kernel (`might_sleep()`), whatever `sleep_us` is: call
+/// [`poll_timeout_atomic`] in atomic context.
 ///
 /// # Examples
 ///
@@ -275,30 +283,20 @@ impl<const SIZE: usize> Io<SIZE> {
 ///
 /// // A condition that never holds times out.
 /// assert_eq!(poll_timeout(|| Ok(0), |&v| v == 1, 100, 1_000), Err(ETIMEDOUT));
+///
+/// // No timeout: polls until the condition holds.
+/// let mut tries = 0;
+/// assert_eq!(poll_timeout(|| { tries += 1; Ok(tries) }, |&v| v == 50, 0, 0), Ok(50));
 /// # Ok::<(), Error>(())
 /// ```
 pub fn poll_timeout<T>(
-    mut op: impl FnMut() -> Result<T>,
+    op: impl FnMut() -> Result<T>,
     cond: impl Fn(&T) -> bool,
     sleep_us: u64,
     timeout_us: u64,
 ) -> Result<T> {
-    let start = Ktime::ktime_get();
-    let timeout_ms = i64::try_from(timeout_us.div_ceil(1000)).unwrap_or(i64::MAX);
-
-    loop {
-        let value = op()?;
-        if cond(&value) {
-            return Ok(value);
-        }
-        if ktime_ms_delta(Ktime::ktime_get(), start) > timeout_ms {
-            let value = op()?;
-            return if cond(&value) {
-                Ok(value)
-            } else {
-                Err(ETIMEDOUT)
-            };
-        }
+    might_sleep();
+    poll_loop(op, cond, timeout_us, || {
         if sleep_us == 0 {
             // SAFETY: `cond_resched()` may be called from any sleepable context.
             unsafe { bindings::cond_resched() };
@@ -308,7 +306,98 @@ pub fn poll_timeout<T>(
             // SAFETY: `fsleep()` may be called from any sleepable context.
             unsafe { bindings::fsleep(us) };
         }
+    })
+}
+
+/// Calls `op` until `cond` holds for its result, busy-waiting `delay_us` microseconds between
+/// tries, for at most `timeout_us` microseconds: C's `read_poll_timeout_atomic()`.
+///
+/// For atomic context (interrupt handlers, under a spinlock or an RCU read-side critical
+/// section): it never sleeps. Results, errors and the meaning of 0 are as for [`poll_timeout`],
+/// except that a `delay_us` of 0 spins without delay. Keep the timeout short.
+///
+/// # Examples
+///
+/// ```
+/// use kernel::io::poll_timeout_atomic;
+///
+/// let mut tries = 0;
+/// assert_eq!(poll_timeout_atomic(|| { tries += 1; Ok(tries) }, |&v| v == 4, 1, 1_000), Ok(4));
+/// assert_eq!(poll_timeout_atomic(|| Ok(0), |&v| v == 1, 10, 100), Err(ETIMEDOUT));
+/// ```
+pub fn poll_timeout_atomic<T>(
+    op: impl FnMut() -> Result<T>,
+    cond: impl Fn(&T) -> bool,
+    delay_us: u64,
+    timeout_us: u64,
+) -> Result<T> {
+    poll_loop(op, cond, timeout_us, || {
+        // `udelay()` is only accurate (and, on some architectures, only correct) for short
+        // delays: a long one is made of milliseconds.
+        let mut left = delay_us;
+        while left > 0 {
+            let step = left.min(1000);
+            // CAST: `step` is at most 1000.
+            // SAFETY: `udelay()` busy-waits and may be called from any context.
+            unsafe { bindings::udelay(step as crate::ffi::c_ulong) };
+            left -= step;
+        }
+    })
+}
+
+/// The loop of [`poll_timeout`] and [`poll_timeout_atomic`], which call `wait` between tries.
+fn poll_loop<T>(
+    mut op: impl FnMut() -> Result<T>,
+    cond: impl Fn(&T) -> bool,
+    timeout_us: u64,
+    mut wait: impl FnMut(),
+) -> Result<T> {
+    let deadline = Deadline::after_us(timeout_us);
+    loop {
+        let value = op()?;
+        if cond(&value) {
+            return Ok(value);
+        }
+        if deadline.passed() {
+            // One more try, so that a slow wake-up does not cause a false timeout.
+            let value = op()?;
+            return if cond(&value) {
+                Ok(value)
+            } else {
+                Err(ETIMEDOUT)
+            };
+        }
+        wait();
+        core::hint::spin_loop();
     }
+}
+
+/// The end of a polling period in `ktime_get()` nanoseconds, or none (a timeout of 0).
+struct Deadline(Option<i64>);
+
+impl Deadline {
+    fn after_us(timeout_us: u64) -> Self {
+        if timeout_us == 0 {
+            return Self(None);
+        }
+        let ns = i64::try_from(timeout_us.saturating_mul(1000)).unwrap_or(i64::MAX);
+        let now = Ktime::ktime_get().to_ns();
+        Self(Some(now.saturating_add(ns)))
+    }
+
+    fn passed(&self) -> bool {
+        match self.0 {
+            Some(end) => Ktime::ktime_get().to_ns() > end,
+            None => false,
+        }
+    }
+}
+
+/// Tells the debug kernel that the caller may sleep (`might_sleep()`): with
+/// `CONFIG_DEBUG_ATOMIC_SLEEP`, a call from atomic context is reported.
+fn might_sleep() {
+    // SAFETY: `might_sleep()` may be called from any context; it only checks and reports.
+    unsafe { bindings::might_sleep() };
 }
 
 #[macros::kunit_tests(rust_kernel_io)]

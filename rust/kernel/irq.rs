@@ -4,34 +4,84 @@
 //!
 //! A [`Registration`] requests an interrupt line for a [`Handler`] and frees it when dropped;
 //! a [`ThreadedRegistration`] does the same for a [`ThreadedHandler`], whose slow part runs in a
-//! kernel thread. Freeing waits for running handlers to return, so the handler may borrow
-//! nothing shorter-lived than the registration.
+//! kernel thread. Freeing waits for running handlers to return.
 //!
-//! Bus abstractions hand out registrations as [`Devres`](crate::devres::Devres) values (see
-//! `pci::Device::request_irq`), so that the interrupt is freed when the device is unbound.
+//! An interrupt can only be requested for a bound device, through an [`IrqRequest`] that the bus
+//! hands out (for example `pci::Device::irq_vector`): there is no way to request an arbitrary
+//! interrupt number from safe code. The interrupt is also freed when the device is unbound, by a
+//! device-managed action, so a registration that a driver leaks or keeps too long (in an open
+//! file, say) never has its handler called after the binding ended, and the bus can free the
+//! interrupt vectors after every interrupt of the device is freed.
 //!
 //! C header: [`include/linux/interrupt.h`](srctree/include/linux/interrupt.h)
 
 use crate::{
-    bindings,
-    error::{to_result, Error, Result},
+    alloc::flags::GFP_KERNEL,
+    bindings, build_error,
+    device::{Bound, Device},
+    devres::Devres,
+    error::{to_result, Error, Result, VTABLE_DEFAULT_ERROR},
     init::{self, PinInit},
     str::CStr,
 };
-use core::{ffi::c_void, marker::PhantomPinned, pin::Pin};
-use macros::{pin_data, pinned_drop};
+use core::{ffi::c_void, marker::PhantomPinned, ptr::addr_of_mut};
+use macros::{pin_data, vtable};
 
 /// Flags for requesting an interrupt (`IRQF_*`).
+///
+/// Combine them with `|`. Only the flags that make sense for a device driver's interrupt are
+/// offered: per-CPU and timer interrupts have their own C interfaces, `IRQF_NO_AUTOEN` needs an
+/// `enable_irq()` this module does not offer, and the suspend flags (`IRQF_NO_SUSPEND`,
+/// `IRQF_FORCE_RESUME`, ...) make the kernel warn when the users of a shared line disagree on
+/// them, which a Rust driver should not be able to cause. (A C driver that sets them on a line a
+/// Rust driver then shares still gets that warning, as between two C drivers.)
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct Flags(u32);
 
 impl Flags {
-    /// No flags: an exclusive interrupt line.
+    /// No flags: an exclusive interrupt line, with the trigger type the platform set up.
     pub const NONE: Flags = Flags(0);
 
     /// The line may be shared with other devices (`IRQF_SHARED`); the handler must return
     /// [`IrqReturn::None`] for interrupts its device did not raise.
     pub const SHARED: Flags = Flags(bindings::IRQF_SHARED);
+
+    /// Expect a mismatch of sharing flags with another user of the line (`IRQF_PROBE_SHARED`).
+    pub const PROBE_SHARED: Flags = Flags(bindings::IRQF_PROBE_SHARED);
+
+    /// Keep the line masked until the threaded handler has run (`IRQF_ONESHOT`), for
+    /// level-triggered devices that can only be quietened from the thread.
+    ///
+    /// [`ThreadedRegistration`] adds it by itself when the handler has no hard-interrupt part.
+    pub const ONESHOT: Flags = Flags(bindings::IRQF_ONESHOT);
+
+    /// Trigger on the rising edge (`IRQF_TRIGGER_RISING`).
+    pub const TRIGGER_RISING: Flags = Flags(bindings::IRQF_TRIGGER_RISING);
+
+    /// Trigger on the falling edge (`IRQF_TRIGGER_FALLING`).
+    pub const TRIGGER_FALLING: Flags = Flags(bindings::IRQF_TRIGGER_FALLING);
+
+    /// Trigger while the line is high (`IRQF_TRIGGER_HIGH`).
+    pub const TRIGGER_HIGH: Flags = Flags(bindings::IRQF_TRIGGER_HIGH);
+
+    /// Trigger while the line is low (`IRQF_TRIGGER_LOW`).
+    pub const TRIGGER_LOW: Flags = Flags(bindings::IRQF_TRIGGER_LOW);
+
+    /// Exclude the interrupt from balancing across CPUs (`IRQF_NOBALANCING`).
+    pub const NOBALANCING: Flags = Flags(bindings::IRQF_NOBALANCING);
+
+    /// Never force-thread the handler (`IRQF_NO_THREAD`).
+    pub const NO_THREAD: Flags = Flags(bindings::IRQF_NO_THREAD);
+
+    /// Returns the C flags.
+    pub const fn as_raw(self) -> u32 {
+        self.0
+    }
+
+    /// Returns whether every flag of `other` is set in `self`.
+    pub const fn contains(self, other: Flags) -> bool {
+        self.0 & other.0 == other.0
+    }
 }
 
 impl core::ops::BitOr for Flags {
@@ -80,77 +130,172 @@ pub trait Handler: Sync {
     fn handle(&self) -> IrqReturn;
 }
 
-/// A threaded interrupt handler: a quick part in hard interrupt context and a part that runs
-/// in a kernel thread and may sleep.
+/// A threaded interrupt handler: an optional quick part in hard interrupt context, and a part
+/// that runs in a kernel thread and may sleep.
+///
+/// Implement it with `#[vtable]`. Without [`ThreadedHandler::handle`], the line stays masked
+/// (`IRQF_ONESHOT`) until the thread has run, as the C `request_threaded_irq()` requires when
+/// there is no primary handler.
+#[vtable]
 pub trait ThreadedHandler: Sync {
-    /// Handles the interrupt in hard interrupt context; by default, wakes the thread.
+    /// Handles the interrupt in hard interrupt context: checks and acknowledges the device, and
+    /// says whether to wake the thread.
     fn handle(&self) -> ThreadedIrqReturn {
-        ThreadedIrqReturn::WakeThread
+        build_error!(VTABLE_DEFAULT_ERROR)
     }
 
     /// Handles the interrupt in the interrupt's kernel thread.
     fn handle_threaded(&self) -> IrqReturn;
 }
 
-/// # Safety
+/// The right to request one interrupt of a bound device.
 ///
-/// `ptr` must be the address of a live `Registration<T>`, as passed to `request_irq()`.
-unsafe extern "C" fn handle_irq_callback<T: Handler>(
-    _irq: core::ffi::c_int,
-    ptr: *mut c_void,
-) -> bindings::irqreturn_t {
-    // SAFETY: By the safety requirements `ptr` points to a live registration; it is freed only
-    // after `free_irq()` returned, which waits for running handlers.
-    let registration = unsafe { &*ptr.cast::<Registration<T>>() };
-    registration.handler.handle().into_raw()
+/// Bus abstractions create it for the interrupts a device really has (e.g. the vectors of a PCI
+/// device), checked once; it lives no longer than the `&Device<Bound>` it came from.
+///
+/// # Invariants
+///
+/// `irq` is an interrupt of `dev` that its driver may request while `dev` is bound.
+pub struct IrqRequest<'a> {
+    dev: &'a Device<Bound>,
+    irq: u32,
 }
 
-/// Writes `irq` and `handler` into the registration at `slot` and requests the interrupt with
-/// `request`, which gets `slot` as the cookie; drops the handler again if the request fails.
+impl<'a> IrqRequest<'a> {
+    /// Creates the right to request interrupt `irq` for `dev`.
+    ///
+    /// # Safety
+    ///
+    /// `irq` must be an interrupt of `dev` (for example one of its PCI vectors) that stays valid
+    /// for as long as `dev` is bound, and that the bus frees (if it allocated it) only after
+    /// every managed resource registered after this call is released.
+    pub unsafe fn new(dev: &'a Device<Bound>, irq: u32) -> Self {
+        // INVARIANT: By the safety requirements.
+        Self { dev, irq }
+    }
+
+    /// Returns the interrupt number.
+    pub fn irq(&self) -> u32 {
+        self.irq
+    }
+
+    /// Returns the device.
+    pub fn device(&self) -> &'a Device<Bound> {
+        self.dev
+    }
+}
+
+/// A requested interrupt, freed when dropped.
+///
+/// # Invariants
+///
+/// `irq` is requested with `cookie`, until `self` is dropped.
+struct RequestedIrq {
+    irq: u32,
+    cookie: *mut c_void,
+}
+
+// SAFETY: `free_irq()` may be called from any thread; the cookie is only compared by the C side.
+unsafe impl Send for RequestedIrq {}
+
+// SAFETY: `&RequestedIrq` only allows reading the interrupt number.
+unsafe impl Sync for RequestedIrq {}
+
+impl Devres<RequestedIrq> {
+    /// Waits for running handlers of the interrupt (see [`Registration::synchronize`]).
+    fn synchronize(&self, dev: &Device<Bound>) -> Result {
+        let irq = self.access(dev)?;
+        // SAFETY: The interrupt is requested while `irq` is accessible; `synchronize_irq()` may
+        // sleep, which is allowed here (no RCU read-side critical section is held).
+        unsafe { bindings::synchronize_irq(irq.irq) };
+        Ok(())
+    }
+
+    /// Returns the interrupt number, or `None` once it was freed.
+    fn number(&self) -> Option<u32> {
+        self.try_access_with(|irq| irq.irq)
+    }
+}
+
+impl Drop for RequestedIrq {
+    fn drop(&mut self) {
+        // SAFETY: By the type invariant the interrupt is requested with this cookie;
+        // `free_irq()` waits for running handlers (and the thread) to return.
+        unsafe { bindings::free_irq(self.irq, self.cookie) };
+    }
+}
+
+/// Writes `handler` into `handler_field`, requests the interrupt of `request` with `slot` as the
+/// cookie through `request_fn`, and ties it to the device's binding in `irq_field`; on failure
+/// frees what it did and drops the handler.
 ///
 /// Shared by [`Registration::new`] and [`ThreadedRegistration::new`].
 ///
 /// # Safety
 ///
-/// `slot` must be valid for writes and pinned, and `irq_field` and `handler_field` must point to
-/// its `irq` and `handler` fields.
+/// `slot` must be valid for writes and pinned until the field written to `irq_field` is dropped,
+/// which must happen before `handler_field` is dropped; the two fields must be inside `slot`, and
+/// `request_fn` must request the interrupt with handlers that read `handler_field` through the
+/// cookie.
 unsafe fn init_registration<S, T>(
     slot: *mut S,
-    irq_field: *mut u32,
+    irq_field: *mut Devres<RequestedIrq>,
     handler_field: *mut T,
-    irq: u32,
+    request: IrqRequest<'_>,
     handler: T,
-    request: impl FnOnce(*mut c_void) -> core::ffi::c_int,
+    request_fn: impl FnOnce(u32, *mut c_void) -> core::ffi::c_int,
 ) -> Result {
-    // SAFETY: By the safety requirements both fields are valid for writes.
-    unsafe {
-        irq_field.write(irq);
-        handler_field.write(handler);
-    }
-    if let Err(e) = to_result(request(slot.cast())) {
-        // SAFETY: The handler was written above and nothing else refers to it.
+    let cookie = slot.cast::<c_void>();
+    // SAFETY: By the safety requirements the field is valid for writes.
+    unsafe { handler_field.write(handler) };
+    if let Err(e) = to_result(request_fn(request.irq, cookie)) {
+        // SAFETY: The handler was written above, and no interrupt refers to it.
         unsafe { core::ptr::drop_in_place(handler_field) };
         return Err(e);
     }
-    Ok(())
+    // INVARIANT: The interrupt was requested with `cookie` just above.
+    let requested = RequestedIrq {
+        irq: request.irq,
+        cookie,
+    };
+    match Devres::new(request.dev, requested, GFP_KERNEL) {
+        Ok(devres) => {
+            // SAFETY: By the safety requirements the field is valid for writes.
+            unsafe { irq_field.write(devres) };
+            Ok(())
+        }
+        Err(e) => {
+            // `Devres::new` dropped `requested`, which freed the interrupt: no handler runs.
+            // SAFETY: The handler was written above and nothing refers to it any more.
+            unsafe { core::ptr::drop_in_place(handler_field) };
+            Err(e)
+        }
+    }
 }
 
-/// Frees interrupt `irq` requested with the registration at `cookie`.
-///
 /// # Safety
 ///
-/// The interrupt must be requested with `cookie`; after this returns no handler runs with it.
-unsafe fn free_registration<S>(irq: u32, cookie: &S) {
-    // SAFETY: By the safety requirements; `free_irq()` waits for running handlers (and threads).
-    unsafe { bindings::free_irq(irq, core::ptr::from_ref(cookie).cast_mut().cast()) };
+/// `ptr` must be the address of a `Registration<T>` whose handler is initialised and not yet
+/// dropped, as passed to `request_irq()`.
+unsafe extern "C" fn handle_irq_callback<T: Handler>(
+    _irq: core::ffi::c_int,
+    ptr: *mut c_void,
+) -> bindings::irqreturn_t {
+    // SAFETY: By the safety requirements `ptr` points to a registration whose handler was
+    // written before the interrupt was requested, and is dropped only after `free_irq()`
+    // returned, which waits for running handlers. Only the handler is referenced: the other
+    // fields may be written or dropped meanwhile.
+    let handler = unsafe { &*core::ptr::addr_of!((*ptr.cast::<Registration<T>>()).handler) };
+    handler.handle().into_raw()
 }
 
-/// A requested interrupt line with its handler, freed when dropped.
+/// A requested interrupt line with its handler, freed when dropped or when the device is
+/// unbound, whichever comes first.
 ///
 /// # Invariants
 ///
-/// The interrupt `irq` is requested with the address of `self` as its cookie, until `self` is
-/// dropped.
+/// The interrupt of `irq` is requested with the address of `self` as its cookie until `irq` is
+/// released (on unbind, or when `self` is dropped, before `handler`).
 ///
 /// # Examples
 ///
@@ -167,15 +312,17 @@ unsafe fn free_registration<S>(irq: u32, cookie: &S) {
 ///     }
 /// }
 ///
-/// fn setup(irq: u32) -> Result<Pin<KBox<irq::Registration<Counter>>>> {
+/// // A bus hands out the `IrqRequest`, e.g. `pci::Device::irq_vector(0)` in `probe`.
+/// fn setup(request: irq::IrqRequest<'_>) -> Result<Pin<KBox<irq::Registration<Counter>>>> {
 ///     let handler = Counter(AtomicU32::new(0));
-///     let reg = irq::Registration::new(irq, irq::Flags::SHARED, c_str!("my_irq"), handler);
+///     let reg = irq::Registration::new(request, irq::Flags::SHARED, c_str!("my_irq"), handler);
 ///     KBox::pin_init(reg, GFP_KERNEL)
 /// }
 /// ```
-#[pin_data(PinnedDrop)]
+#[pin_data]
 pub struct Registration<T: Handler> {
-    irq: u32,
+    // Declared first: dropped (freeing the interrupt) before the handler.
+    irq: Devres<RequestedIrq>,
     handler: T,
     #[pin]
     _pin: PhantomPinned,
@@ -189,30 +336,186 @@ unsafe impl<T: Handler + Send> Send for Registration<T> {}
 unsafe impl<T: Handler> Sync for Registration<T> {}
 
 impl<T: Handler + 'static> Registration<T> {
-    /// Requests interrupt `irq` for `handler`, under the name `name` (shown in
+    /// Requests the interrupt of `request` for `handler`, under the name `name` (shown in
     /// `/proc/interrupts`).
-    pub fn new(
-        irq: u32,
+    pub fn new<'a>(
+        request: IrqRequest<'a>,
         flags: Flags,
         name: &'static CStr,
         handler: T,
-    ) -> impl PinInit<Self, Error> {
+    ) -> impl PinInit<Self, Error> + 'a
+    where
+        T: 'a,
+    {
         let init = move |slot: *mut Self| {
-            // SAFETY: `slot` is valid for writes and pinned, and the fields are its own. The
-            // callback matches `T`, the cookie stays valid until `free_irq()` in `drop`, and
-            // `name` is `'static`.
+            // SAFETY: `slot` is valid for writes and pinned, and the fields are its own; `irq` is
+            // dropped before `handler`. The callback reads the handler of the `Registration<T>`
+            // at the cookie, and `name` is `'static`.
             // INVARIANT: On success the interrupt is requested with `slot` as the cookie.
             unsafe {
                 init_registration(
                     slot,
-                    core::ptr::addr_of_mut!((*slot).irq),
-                    core::ptr::addr_of_mut!((*slot).handler),
-                    irq,
+                    addr_of_mut!((*slot).irq),
+                    addr_of_mut!((*slot).handler),
+                    request,
                     handler,
-                    |cookie| {
+                    |irq, cookie| {
                         bindings::request_irq(
                             irq,
                             Some(handle_irq_callback::<T>),
+                            // CAST: `IRQF_*` flags fit the C `unsigned long`.
+                            flags.0 as _,
+                            name.as_char_ptr(),
+                            cookie,
+                        )
+                    },
+                )
+            }
+        };
+        // SAFETY: The closure initialises every field on success (`_pin` needs nothing) and
+        // leaves nothing behind on failure.
+        unsafe { init::pin_init_from_closure(init) }
+    }
+
+    /// Returns the handler.
+    pub fn handler(&self) -> &T {
+        &self.handler
+    }
+
+    /// Waits for running handlers of the interrupt to return (`synchronize_irq()`).
+    ///
+    /// Takes the bound device, which keeps the interrupt requested; fails with `EINVAL` for
+    /// another device and `ENXIO` once the interrupt was freed by an earlier unbind.
+    pub fn synchronize(&self, dev: &Device<Bound>) -> Result {
+        self.irq.synchronize(dev)
+    }
+
+    /// Returns the interrupt number, or `None` once it was freed (on unbind).
+    pub fn irq(&self) -> Option<u32> {
+        self.irq.number()
+    }
+}
+
+/// # Safety
+///
+/// `ptr` must be the address of a `ThreadedRegistration<T>` whose handler is initialised and not
+/// yet dropped.
+unsafe extern "C" fn handle_threaded_primary<T: ThreadedHandler>(
+    _irq: core::ffi::c_int,
+    ptr: *mut c_void,
+) -> bindings::irqreturn_t {
+    // SAFETY: As for `handle_irq_callback`.
+    let handler =
+        unsafe { &*core::ptr::addr_of!((*ptr.cast::<ThreadedRegistration<T>>()).handler) };
+    match handler.handle() {
+        ThreadedIrqReturn::None => bindings::irqreturn_IRQ_NONE,
+        ThreadedIrqReturn::Handled => bindings::irqreturn_IRQ_HANDLED,
+        ThreadedIrqReturn::WakeThread => bindings::irqreturn_IRQ_WAKE_THREAD,
+    }
+}
+
+/// # Safety
+///
+/// `ptr` must be the address of a `ThreadedRegistration<T>` whose handler is initialised and not
+/// yet dropped.
+unsafe extern "C" fn handle_threaded_thread<T: ThreadedHandler>(
+    _irq: core::ffi::c_int,
+    ptr: *mut c_void,
+) -> bindings::irqreturn_t {
+    // SAFETY: As for `handle_irq_callback`; `free_irq()` also stops the thread.
+    let handler =
+        unsafe { &*core::ptr::addr_of!((*ptr.cast::<ThreadedRegistration<T>>()).handler) };
+    handler.handle_threaded().into_raw()
+}
+
+/// A requested interrupt line with a threaded handler, freed when dropped or when the device is
+/// unbound, whichever comes first.
+///
+/// # Invariants
+///
+/// As for [`Registration`].
+///
+/// # Examples
+///
+/// ```no_run
+/// use kernel::{c_str, irq, prelude::*};
+///
+/// struct Slow;
+///
+/// // No `handle`: the line stays masked until the thread has run (`IRQF_ONESHOT`).
+/// #[vtable]
+/// impl irq::ThreadedHandler for Slow {
+///     fn handle_threaded(&self) -> irq::IrqReturn {
+///         irq::IrqReturn::Handled
+///     }
+/// }
+///
+/// fn setup(request: irq::IrqRequest<'_>) -> Result<Pin<KBox<irq::ThreadedRegistration<Slow>>>> {
+///     let reg = irq::ThreadedRegistration::new(request, irq::Flags::NONE, c_str!("slow"), Slow);
+///     KBox::pin_init(reg, GFP_KERNEL)
+/// }
+/// ```
+#[pin_data]
+pub struct ThreadedRegistration<T: ThreadedHandler> {
+    // Declared first: dropped (freeing the interrupt) before the handler.
+    irq: Devres<RequestedIrq>,
+    handler: T,
+    #[pin]
+    _pin: PhantomPinned,
+}
+
+// SAFETY: As for `Registration`.
+unsafe impl<T: ThreadedHandler + Send> Send for ThreadedRegistration<T> {}
+
+// SAFETY: As for `Registration`.
+unsafe impl<T: ThreadedHandler> Sync for ThreadedRegistration<T> {}
+
+impl<T: ThreadedHandler + 'static> ThreadedRegistration<T> {
+    /// The flags the interrupt is requested with, given the caller's `flags`: `IRQF_ONESHOT` is
+    /// added when the handler has no hard-interrupt part.
+    pub fn effective_flags(flags: Flags) -> Flags {
+        if T::HAS_HANDLE {
+            flags
+        } else {
+            flags | Flags::ONESHOT
+        }
+    }
+
+    /// Requests the interrupt of `request` for the threaded `handler`, under the name `name`.
+    ///
+    /// `IRQF_ONESHOT` is set only if `flags` has it, or if the handler has no
+    /// [`ThreadedHandler::handle`].
+    pub fn new<'a>(
+        request: IrqRequest<'a>,
+        flags: Flags,
+        name: &'static CStr,
+        handler: T,
+    ) -> impl PinInit<Self, Error> + 'a
+    where
+        T: 'a,
+    {
+        let flags = Self::effective_flags(flags);
+        let primary: bindings::irq_handler_t = if T::HAS_HANDLE {
+            Some(handle_threaded_primary::<T>)
+        } else {
+            None
+        };
+        let init = move |slot: *mut Self| {
+            // SAFETY: As in `Registration::new`; both callbacks read the handler of the
+            // `ThreadedRegistration<T>` at the cookie.
+            // INVARIANT: On success the interrupt is requested with `slot` as the cookie.
+            unsafe {
+                init_registration(
+                    slot,
+                    addr_of_mut!((*slot).irq),
+                    addr_of_mut!((*slot).handler),
+                    request,
+                    handler,
+                    |irq, cookie| {
+                        bindings::request_threaded_irq(
+                            irq,
+                            primary,
+                            Some(handle_threaded_thread::<T>),
                             // CAST: `IRQF_*` flags fit the C `unsigned long`.
                             flags.0 as _,
                             name.as_char_ptr(),
@@ -232,117 +535,14 @@ impl<T: Handler + 'static> Registration<T> {
         &self.handler
     }
 
-    /// Returns the interrupt number.
-    pub fn irq(&self) -> u32 {
-        self.irq
-    }
-}
-
-#[pinned_drop]
-impl<T: Handler> PinnedDrop for Registration<T> {
-    fn drop(self: Pin<&mut Self>) {
-        // SAFETY: By the type invariant the interrupt is requested with this cookie.
-        unsafe { free_registration(self.irq, &*self) };
-    }
-}
-
-/// # Safety
-///
-/// `ptr` must be the address of a live `ThreadedRegistration<T>`.
-unsafe extern "C" fn handle_threaded_primary<T: ThreadedHandler>(
-    _irq: core::ffi::c_int,
-    ptr: *mut c_void,
-) -> bindings::irqreturn_t {
-    // SAFETY: As for `handle_irq_callback`.
-    let registration = unsafe { &*ptr.cast::<ThreadedRegistration<T>>() };
-    match registration.handler.handle() {
-        ThreadedIrqReturn::None => bindings::irqreturn_IRQ_NONE,
-        ThreadedIrqReturn::Handled => bindings::irqreturn_IRQ_HANDLED,
-        ThreadedIrqReturn::WakeThread => bindings::irqreturn_IRQ_WAKE_THREAD,
-    }
-}
-
-/// # Safety
-///
-/// `ptr` must be the address of a live `ThreadedRegistration<T>`.
-unsafe extern "C" fn handle_threaded_thread<T: ThreadedHandler>(
-    _irq: core::ffi::c_int,
-    ptr: *mut c_void,
-) -> bindings::irqreturn_t {
-    // SAFETY: As for `handle_irq_callback`; `free_irq()` also stops the thread.
-    let registration = unsafe { &*ptr.cast::<ThreadedRegistration<T>>() };
-    registration.handler.handle_threaded().into_raw()
-}
-
-/// A requested interrupt line with a threaded handler, freed when dropped.
-///
-/// # Invariants
-///
-/// The interrupt `irq` is requested with the address of `self` as its cookie, until `self` is
-/// dropped.
-#[pin_data(PinnedDrop)]
-pub struct ThreadedRegistration<T: ThreadedHandler> {
-    irq: u32,
-    handler: T,
-    #[pin]
-    _pin: PhantomPinned,
-}
-
-// SAFETY: As for `Registration`.
-unsafe impl<T: ThreadedHandler + Send> Send for ThreadedRegistration<T> {}
-
-// SAFETY: As for `Registration`.
-unsafe impl<T: ThreadedHandler> Sync for ThreadedRegistration<T> {}
-
-impl<T: ThreadedHandler + 'static> ThreadedRegistration<T> {
-    /// Requests interrupt `irq` for the threaded `handler`, under the name `name`.
-    ///
-    /// The line stays masked until the thread has run (`IRQF_ONESHOT`).
-    pub fn new(
-        irq: u32,
-        flags: Flags,
-        name: &'static CStr,
-        handler: T,
-    ) -> impl PinInit<Self, Error> {
-        let init = move |slot: *mut Self| {
-            // SAFETY: As in `Registration::new`; both callbacks match `T`.
-            // INVARIANT: On success the interrupt is requested with `slot` as the cookie.
-            unsafe {
-                init_registration(
-                    slot,
-                    core::ptr::addr_of_mut!((*slot).irq),
-                    core::ptr::addr_of_mut!((*slot).handler),
-                    irq,
-                    handler,
-                    |cookie| {
-                        bindings::request_threaded_irq(
-                            irq,
-                            Some(handle_threaded_primary::<T>),
-                            Some(handle_threaded_thread::<T>),
-                            // CAST: `IRQF_*` flags fit the C `unsigned long`.
-                            (flags.0 | bindings::IRQF_ONESHOT) as _,
-                            name.as_char_ptr(),
-                            cookie,
-                        )
-                    },
-                )
-            }
-        };
-        // SAFETY: The closure initialises every field on success and leaves nothing behind on
-        // failure.
-        unsafe { init::pin_init_from_closure(init) }
+    /// Waits for running handlers, and the thread, to finish (`synchronize_irq()`); see
+    /// [`Registration::synchronize`].
+    pub fn synchronize(&self, dev: &Device<Bound>) -> Result {
+        self.irq.synchronize(dev)
     }
 
-    /// Returns the handler.
-    pub fn handler(&self) -> &T {
-        &self.handler
-    }
-}
-
-#[pinned_drop]
-impl<T: ThreadedHandler> PinnedDrop for ThreadedRegistration<T> {
-    fn drop(self: Pin<&mut Self>) {
-        // SAFETY: By the type invariant the interrupt is requested with this cookie.
-        unsafe { free_registration(self.irq, &*self) };
+    /// Returns the interrupt number, or `None` once it was freed (on unbind).
+    pub fn irq(&self) -> Option<u32> {
+        self.irq.number()
     }
 }

@@ -11,15 +11,20 @@
 //! [`Device::iomap_region_sized`] (a [`Devres`] that is revoked on unbind, so no access can
 //! reach the device after `remove`) and reads its configuration space.
 //!
+//! A `Device<Ctx>` dereferences to the generic [`device::Device<Ctx>`] in the same state, so a
+//! `&Device<Core>` given to `probe` can be passed wherever a bound device is required
+//! (`Devres::new`, DMA allocations). Interrupts are requested through [`Device::irq_vector`],
+//! which checks the vector once and hands out an [`irq::IrqRequest`].
+//!
 //! C header: [`include/linux/pci.h`](srctree/include/linux/pci.h)
 
 use crate::{
     bindings,
-    device::{self, DeviceContext},
+    device::{self, BoundContext, DeviceContext},
     devres::Devres,
     driver,
     error::{from_result, to_result, Error, Result},
-    io::{Io, IoRaw},
+    io::{Io, IoRaw, ResourceSize},
     irq,
     prelude::*,
     str::CStr,
@@ -211,16 +216,27 @@ macro_rules! pci_device_table {
 
 /// A PCI device, in the context `Ctx` (see [`DeviceContext`]).
 ///
+/// Only a `Device<Normal>` (plain `Device`) can be reference-counted (`ARef<Device>`); the PCI
+/// core hands `&Device<Core>` to the driver's callbacks, valid for the callback only.
+///
 /// # Invariants
 ///
 /// The inner `pci_dev` is a valid, registered PCI device; in the [`Bound`] and [`Core`]
-/// contexts it is bound to the driver for the lifetime of the reference.
+/// contexts it is bound to the driver for the lifetime of the reference (in [`Core`], with the
+/// device lock held).
 #[repr(transparent)]
 pub struct Device<Ctx: DeviceContext = Normal>(Opaque<bindings::pci_dev>, PhantomData<Ctx>);
 
 impl<Ctx: DeviceContext> Device<Ctx> {
     fn as_raw(&self) -> *mut bindings::pci_dev {
         self.0.get()
+    }
+
+    /// Returns the device in the `Normal` context, e.g. to take a reference to it.
+    pub fn as_normal(&self) -> &Device {
+        // SAFETY: `Device` is a transparent wrapper whose context only restricts what may be
+        // called; every valid device may be used in the `Normal` context.
+        unsafe { &*core::ptr::from_ref(self).cast() }
     }
 
     /// Returns the vendor id.
@@ -248,7 +264,7 @@ impl<Ctx: DeviceContext> Device<Ctx> {
     }
 
     /// Returns the size of BAR `bar` in bytes (0 if the BAR is not implemented).
-    pub fn resource_len(&self, bar: u32) -> Result<u64> {
+    pub fn resource_len(&self, bar: u32) -> Result<ResourceSize> {
         if bar >= NUM_BARS {
             return Err(EINVAL);
         }
@@ -257,12 +273,26 @@ impl<Ctx: DeviceContext> Device<Ctx> {
     }
 
     /// Returns the bus address of BAR `bar`.
-    pub fn resource_start(&self, bar: u32) -> Result<u64> {
+    pub fn resource_start(&self, bar: u32) -> Result<ResourceSize> {
         if bar >= NUM_BARS {
             return Err(EINVAL);
         }
         // SAFETY: `self.as_raw()` is a valid `pci_dev` and `bar` a valid BAR index.
         Ok(unsafe { bindings::pci_resource_start(self.as_raw(), bar as _) })
+    }
+
+    /// Returns whether BAR `bar` is an I/O-port BAR (`IORESOURCE_IO`) rather than memory.
+    pub fn resource_is_io(&self, bar: u32) -> Result<bool> {
+        if bar >= NUM_BARS {
+            return Err(EINVAL);
+        }
+        // CAST: `bar < NUM_BARS`, a valid index of `resource`.
+        let bar = bar as usize;
+        // SAFETY: `self.as_raw()` is a valid `pci_dev`; the resource flags are set up when the
+        // device is enumerated and only read here.
+        let flags = unsafe { (*self.as_raw()).resource[bar].flags };
+        // CAST: `IORESOURCE_IO` is a single low bit of the C `unsigned long` flags.
+        Ok(flags & bindings::IORESOURCE_IO as crate::ffi::c_ulong != 0)
     }
 }
 
@@ -292,7 +322,7 @@ fn config_result(ret: i32) -> Result {
     to_result(unsafe { bindings::pcibios_err_to_errno(ret) })
 }
 
-impl Device<Bound> {
+impl<Ctx: BoundContext> Device<Ctx> {
     define_config_access!(
         config_read8,
         config_write8,
@@ -324,66 +354,97 @@ impl Device<Bound> {
         bar: u32,
         name: &'static CStr,
     ) -> Result<Devres<Bar<SIZE>>> {
-        let pdev: &Device = self;
-        let bar = Bar::<SIZE>::new(pdev.into(), bar, name)?;
-        Devres::new(self, bar, GFP_KERNEL)
+        let bar = Bar::<SIZE>::new(self.as_normal().into(), bar, name)?;
+        Devres::new(self.as_bound(), bar, GFP_KERNEL)
     }
 
-    /// Returns the Linux interrupt number of vector `index` (see
-    /// [`Device::alloc_irq_vectors`]).
-    pub fn irq_vector(&self, index: u32) -> Result<u32> {
+    /// Returns the generic device in the `Bound` context.
+    fn as_bound(&self) -> &device::Device<Bound> {
+        // SAFETY: `self.as_raw()` is a valid `pci_dev`, which embeds its `struct device`; with
+        // `Ctx: BoundContext`, the device is bound for as long as `self` is borrowed.
+        unsafe { device::Device::from_raw(core::ptr::addr_of_mut!((*self.as_raw()).dev)) }
+    }
+
+    /// Returns the right to request the interrupt of vector `index` (see
+    /// [`Device::alloc_irq_vectors`]; without allocated MSI or MSI-X vectors, index 0 is the
+    /// legacy INTx interrupt).
+    ///
+    /// Fails with `EINVAL` for a vector the device does not have, or if the device is not
+    /// enabled (its INTx interrupt is only routed then), and with `ENODEV` if it has no
+    /// interrupt at all.
+    pub fn irq_vector(&self, index: u32) -> Result<irq::IrqRequest<'_>> {
+        // SAFETY: `self.as_raw()` is a valid `pci_dev`.
+        if !unsafe { bindings::pci_is_enabled(self.as_raw()) } {
+            return Err(EINVAL);
+        }
         // SAFETY: `self.as_raw()` is a valid `pci_dev`.
         let ret = unsafe { bindings::pci_irq_vector(self.as_raw(), index) };
         if ret < 0 {
             return Err(Error::from_errno(ret));
         }
-        // CAST: `ret` is a non-negative interrupt number.
-        Ok(ret as u32)
+        if ret == 0 {
+            // No INTx pin: 0 is no interrupt of this device (on x86, it is the timer's).
+            return Err(ENODEV);
+        }
+        // CAST: `ret` is a positive interrupt number.
+        let irq = ret as u32;
+        // SAFETY: `irq` is vector `index` of this bound, enabled device. The vectors were
+        // allocated by `alloc_irq_vectors`, whose managed action frees them on unbind after
+        // every resource registered later (such as an interrupt requested with this), or there
+        // are none and `irq` is the legacy interrupt the PCI core routed when the device was
+        // enabled; the device is disabled (and the routing undone) by a managed action that is
+        // older than anything requested with this.
+        Ok(unsafe { irq::IrqRequest::new(self.as_bound(), irq) })
     }
 
     /// Requests the interrupt of vector `index` for `handler`.
     ///
-    /// The interrupt is freed when the device is unbound (or when the returned [`Devres`] is
-    /// dropped, whichever comes first). Pass [`irq::Flags::SHARED`] for INTx, whose line other
+    /// The interrupt is freed when the returned registration is dropped, or when the device is
+    /// unbound, whichever comes first. Pass [`irq::Flags::SHARED`] for INTx, whose line other
     /// devices may share.
-    pub fn request_irq<T: irq::Handler + Send + 'static>(
+    pub fn request_irq<T: irq::Handler + 'static>(
         &self,
         index: u32,
         flags: irq::Flags,
         name: &'static CStr,
         handler: T,
-    ) -> Result<Devres<Pin<KBox<irq::Registration<T>>>>> {
-        let irq = self.irq_vector(index)?;
-        self.irq_devres(irq, irq::Registration::new(irq, flags, name, handler))
+    ) -> Result<Pin<KBox<irq::Registration<T>>>> {
+        let request = self.irq_vector(index)?;
+        let irq = request.irq();
+        KBox::pin_init(
+            irq::Registration::new(request, flags, name, handler),
+            GFP_KERNEL,
+        )
+        .inspect_err(|e| self.irq_failed(irq, e))
     }
 
     /// Requests the interrupt of vector `index` for the threaded `handler`.
     ///
     /// As [`Device::request_irq`], but the handler's [`irq::ThreadedHandler::handle_threaded`]
     /// runs in a kernel thread and may sleep.
-    pub fn request_threaded_irq<T: irq::ThreadedHandler + Send + 'static>(
+    pub fn request_threaded_irq<T: irq::ThreadedHandler + 'static>(
         &self,
         index: u32,
         flags: irq::Flags,
         name: &'static CStr,
         handler: T,
-    ) -> Result<Devres<Pin<KBox<irq::ThreadedRegistration<T>>>>> {
-        let irq = self.irq_vector(index)?;
-        self.irq_devres(
-            irq,
-            irq::ThreadedRegistration::new(irq, flags, name, handler),
+    ) -> Result<Pin<KBox<irq::ThreadedRegistration<T>>>> {
+        let request = self.irq_vector(index)?;
+        let irq = request.irq();
+        KBox::pin_init(
+            irq::ThreadedRegistration::new(request, flags, name, handler),
+            GFP_KERNEL,
         )
+        .inspect_err(|e| self.irq_failed(irq, e))
     }
 
-    /// Pins the registration of interrupt `irq` made by `init` and ties it to the binding.
-    fn irq_devres<R: Send + Sync>(
-        &self,
-        irq: u32,
-        init: impl PinInit<R, Error>,
-    ) -> Result<Devres<Pin<KBox<R>>>> {
-        let registration = KBox::pin_init(init, GFP_KERNEL)
-            .inspect_err(|e| dev_err!(self, "cannot request interrupt {}: {:?}\n", irq, e))?;
-        Devres::new(self, registration, GFP_KERNEL)
+    fn irq_failed(&self, irq: u32, e: &Error) {
+        dev_err!(
+            self.as_normal(),
+            "cannot request interrupt {}: {:?}\n",
+            irq,
+            e
+        );
     }
 
     /// Requests BAR `bar` for the driver and maps all of it; offsets are checked at run time.
@@ -410,6 +471,11 @@ impl Device<Core> {
     /// MSI-X is preferred over MSI, and MSI over INTx, among the allowed types. The vectors are
     /// freed when the device is unbound, after the interrupts requested on them.
     pub fn alloc_irq_vectors(&self, min: u32, max: u32, types: IrqTypes) -> Result<u32> {
+        // Allocated twice, the vectors would be freed twice.
+        // SAFETY: `self.as_raw()` is a valid `pci_dev`; the flags are read under the device lock.
+        if unsafe { (*self.as_raw()).msi_enabled() != 0 || (*self.as_raw()).msix_enabled() != 0 } {
+            return Err(EBUSY);
+        }
         // SAFETY: `self.as_raw()` is a valid `pci_dev` and the device lock is held.
         let ret = unsafe { bindings::pci_alloc_irq_vectors(self.as_raw(), min, max, types.0) };
         if ret < 0 {
@@ -429,13 +495,25 @@ impl Device<Core> {
     }
 
     /// Enables bus mastering, i.e. lets the device do DMA.
+    ///
+    /// It is disabled again when the device is unbound (with the device, see
+    /// [`Device::enable_device_mem`]).
     pub fn set_master(&self) {
         // SAFETY: `self.as_raw()` is a valid `pci_dev` and the device lock is held.
         unsafe { bindings::pci_set_master(self.as_raw()) };
     }
+
+    /// Disables bus mastering: the device can no longer do DMA (nor send MSIs).
+    ///
+    /// A driver that gave up on a device in the middle of a DMA transfer calls this before it
+    /// frees the memory the transfer targets.
+    pub fn clear_master(&self) {
+        // SAFETY: `self.as_raw()` is a valid `pci_dev` and the device lock is held.
+        unsafe { bindings::pci_clear_master(self.as_raw()) };
+    }
 }
 
-impl<Ctx: DeviceContext> Device<Ctx> {
+impl<Ctx: BoundContext> Device<Ctx> {
     /// Runs `action` with the `pci_dev` pointer when the device is unbound; runs it right away
     /// (and fails) if that cannot be arranged.
     ///
@@ -487,31 +565,26 @@ unsafe extern "C" fn disable_device_action(pdev: *mut core::ffi::c_void) {
     unsafe { bindings::pci_disable_device(pdev.cast()) };
 }
 
-impl Deref for Device<Core> {
-    type Target = Device<Bound>;
+impl<Ctx: DeviceContext> Deref for Device<Ctx> {
+    type Target = device::Device<Ctx>;
 
-    fn deref(&self) -> &Device<Bound> {
-        // SAFETY: `Device` is a transparent wrapper whose context only restricts what may be
-        // called; a device in the `Core` context is also bound.
-        unsafe { &*core::ptr::from_ref(self).cast() }
+    fn deref(&self) -> &device::Device<Ctx> {
+        // SAFETY: `self.as_raw()` is a valid `pci_dev`, which embeds its `struct device`; the
+        // generic device is in the same state as the PCI device, for as long as `self` is
+        // borrowed.
+        unsafe { device::Device::from_raw(core::ptr::addr_of_mut!((*self.as_raw()).dev)) }
     }
 }
 
-impl Deref for Device<Bound> {
-    type Target = Device<Normal>;
-
-    fn deref(&self) -> &Device<Normal> {
-        // SAFETY: As above; every device may be used in the `Normal` context.
-        unsafe { &*core::ptr::from_ref(self).cast() }
+impl From<&Device<Core>> for ARef<Device> {
+    fn from(dev: &Device<Core>) -> Self {
+        dev.as_normal().into()
     }
 }
 
-impl Deref for Device<Normal> {
-    type Target = device::Device;
-
-    fn deref(&self) -> &device::Device {
-        // SAFETY: `self.as_raw()` is a valid `pci_dev`, which embeds its `struct device`.
-        unsafe { device::Device::as_ref(core::ptr::addr_of_mut!((*self.as_raw()).dev)) }
+impl From<&Device<Bound>> for ARef<Device> {
+    fn from(dev: &Device<Bound>) -> Self {
+        dev.as_normal().into()
     }
 }
 
@@ -555,6 +628,15 @@ impl<const SIZE: usize> Bar<SIZE> {
         if len == 0 {
             dev_err!(pdev, "BAR {} is not implemented\n", num);
             return Err(ENODEV);
+        }
+        if pdev.resource_is_io(num)? {
+            // `pci_iomap()` would return a port cookie, which the MMIO accessors cannot use.
+            dev_err!(
+                pdev,
+                "BAR {} is an I/O-port BAR, not memory: not mapped\n",
+                num
+            );
+            return Err(EINVAL);
         }
         let len = usize::try_from(len).map_err(|_| EINVAL)?;
         // CAST: `num < NUM_BARS`, checked by `resource_len`.
@@ -655,6 +737,9 @@ pub trait Driver: Send + Sync + Sized + 'static {
     ///
     /// The device may be enabled, mapped and set up for DMA here; everything tied to the device
     /// with [`Devres`] is released when it is unbound.
+    ///
+    /// `dev` is valid for the call only: a driver that needs the device later keeps an
+    /// `ARef<pci::Device>` (`dev.into()`), which has no bound-only operations.
     fn probe(dev: &Device<Core>, id_info: &Self::IdInfo) -> Result<Pin<KBox<Self>>>;
 
     /// Called when the device is unbound, before the driver's data is dropped.

@@ -43,10 +43,12 @@ use core::{
 /// assert_eq!(regs.try_access().map(|r| r.base), Some(0x1000));
 /// assert!(regs.try_access_with(|r| r.base + 4) == Some(0x1004));
 ///
-/// assert!(regs.revoke());
+/// // SAFETY: This task holds no guard of `regs`.
+/// assert!(unsafe { regs.revoke() });
 /// assert!(regs.try_access().is_none());
 /// // Revoking twice is harmless.
-/// assert!(!regs.revoke());
+/// // SAFETY: As above.
+/// assert!(!unsafe { regs.revoke() });
 /// ```
 pub struct Revocable<T> {
     is_available: AtomicBool,
@@ -93,6 +95,22 @@ impl<T> Revocable<T> {
         }
     }
 
+    /// Returns the value without an RCU read-side critical section, or `None` if it was revoked.
+    ///
+    /// # Safety
+    ///
+    /// The value must not be revoked while the returned reference lives, and a revocation that
+    /// happened before must be ordered before this call (e.g. by a lock both sides took).
+    pub unsafe fn try_access_unchecked(&self) -> Option<&T> {
+        if self.is_available.load(Ordering::Relaxed) {
+            // SAFETY: The data is initialised while available (type invariant), and by the
+            // safety requirements it is not dropped while the reference lives.
+            Some(unsafe { &*self.data.get() })
+        } else {
+            None
+        }
+    }
+
     /// Calls `f` with the value and returns its result, or returns `None` if it was revoked.
     ///
     /// `f` runs in an RCU read-side critical section and must not sleep.
@@ -105,15 +123,43 @@ impl<T> Revocable<T> {
     /// Waits for an RCU grace period, so that accesses in flight end first; must therefore be
     /// called from a context that may sleep. Returns `true` if this call revoked the value and
     /// `false` if it had been revoked already.
-    pub fn revoke(&self) -> bool {
+    ///
+    /// # Safety
+    ///
+    /// The calling task must not be in an RCU read-side critical section, in particular must not
+    /// hold a guard of `self`: without preemptible RCU, the grace period could then end while the
+    /// guard still refers to the value.
+    pub unsafe fn revoke(&self) -> bool {
+        // SAFETY: `might_sleep()` may be called from any context; it only checks and reports.
+        unsafe { bindings::might_sleep() };
         if !self.is_available.swap(false, Ordering::Relaxed) {
             return false;
         }
-        // SAFETY: `synchronize_rcu()` may be called from any sleepable context.
+        // SAFETY: `synchronize_rcu()` may be called from any sleepable context; by the safety
+        // requirements this task is not in a read-side critical section.
         unsafe { bindings::synchronize_rcu() };
         // SAFETY: The flag was true and this call cleared it, so by the type invariant the data
         // is initialised and no other call drops it; the grace period above ended every
         // critical section that could have seen the flag set, and later ones see it cleared.
+        unsafe { ManuallyDrop::drop(&mut *self.data.get()) };
+        true
+    }
+
+    /// Revokes access to the value and drops it without waiting for readers.
+    ///
+    /// Returns `true` if this call revoked the value and `false` if it had been revoked already.
+    ///
+    /// # Safety
+    ///
+    /// No guard of `self`, nor reference from [`Revocable::try_access_unchecked`], may exist,
+    /// on any CPU.
+    pub unsafe fn revoke_nosync(&self) -> bool {
+        if !self.is_available.swap(false, Ordering::Relaxed) {
+            return false;
+        }
+        // SAFETY: The flag was true and this call cleared it, so by the type invariant the data
+        // is initialised and no other call drops it; by the safety requirements nothing refers
+        // to it, and later accesses see the flag cleared.
         unsafe { ManuallyDrop::drop(&mut *self.data.get()) };
         true
     }
@@ -181,10 +227,12 @@ mod tests {
         let r = Revocable::new(DropCounter(drops.clone()));
         assert!(r.try_access().is_some());
         assert!(!r.is_revoked());
-        assert!(r.revoke());
+        // SAFETY: The test holds no guard.
+        assert!(unsafe { r.revoke() });
         assert_eq!(drops.load(Ordering::Relaxed), 1);
         assert!(r.is_revoked());
-        assert!(!r.revoke());
+        // SAFETY: As above.
+        assert!(!unsafe { r.revoke() });
         drop(r);
         assert_eq!(drops.load(Ordering::Relaxed), 1);
         Ok(())
@@ -202,7 +250,8 @@ mod tests {
     fn access_after_revoke_fails() {
         let r = Revocable::new(7u32);
         assert_eq!(r.try_access_with(|v| *v), Some(7));
-        r.revoke();
+        // SAFETY: The guard of `try_access_with` is gone.
+        unsafe { r.revoke_nosync() };
         assert_eq!(r.try_access_with(|v| *v), None);
     }
 }

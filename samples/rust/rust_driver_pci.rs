@@ -71,23 +71,57 @@ impl irq::Handler for EduIrq {
 /// Per-device data of the sample. The interrupt is declared first so that it is freed before
 /// the registers are unmapped.
 struct SampleDriver {
-    irq: Devres<Pin<KBox<irq::Registration<EduIrq>>>>,
+    irq: Pin<KBox<irq::Registration<EduIrq>>>,
     regs: Regs,
     pdev: ARef<pci::Device>,
 }
 
+/// The devices the sample binds to.
+#[derive(Clone, Copy)]
+enum Kind {
+    /// QEMU's `edu`: mapped, checked and driven.
+    Edu,
+    /// QEMU's `pci-testdev`, whose BAR 1 is an I/O-port BAR: the sample checks that the MMIO
+    /// mapping refuses it, then declines the device.
+    TestDev,
+}
+
 kernel::pci_device_table!(
     PCI_TABLE,
-    (),
-    [(pci::DeviceId::from_id(0x1234, 0x11e8), ())]
+    Kind,
+    [
+        (pci::DeviceId::from_id(0x1234, 0x11e8), Kind::Edu),
+        (pci::DeviceId::from_id(0x1b36, 0x0005), Kind::TestDev),
+    ]
 );
+
+/// Checks that `pci-testdev`'s memory BAR 0 maps and its I/O-port BAR 1 is refused, then
+/// declines the device (`ENODEV`, which the driver core does not log).
+fn check_io_bar(pdev: &pci::Device<pci::Core>) -> Result<Pin<KBox<SampleDriver>>> {
+    pdev.enable_device_mem()?;
+    let mem = pdev.iomap_region(0, c_str!("rust_driver_pci"));
+    let io = pdev.iomap_region(1, c_str!("rust_driver_pci"));
+    match (&mem, &io) {
+        (Ok(_), Err(e)) if *e == EINVAL && pdev.resource_is_io(1)? => {
+            dev_info!(
+                pdev,
+                "pci-testdev: memory BAR 0 mapped, I/O-port BAR 1 refused\n"
+            );
+        }
+        _ => dev_err!(
+            pdev,
+            "pci-testdev: BAR 0 mapped: {}, BAR 1 mapped: {}\n",
+            mem.is_ok(),
+            io.is_ok()
+        ),
+    }
+    Err(ENODEV)
+}
 
 impl SampleDriver {
     /// Returns how many interrupts the handler has seen.
     fn irq_count(&self) -> Result<u32> {
-        self.irq
-            .try_access_with(|r| r.handler().count.load(Ordering::Acquire))
-            .ok_or(ENXIO)
+        Ok(self.irq.handler().count.load(Ordering::Acquire))
     }
 
     /// Waits until the handler has seen more than `seen` interrupts.
@@ -117,10 +151,7 @@ impl SampleDriver {
             io.write32(n, regs::FACTORIAL);
         }
         self.wait_irq(seen)?;
-        let status = self
-            .irq
-            .try_access_with(|r| r.handler().last_status.load(Ordering::Relaxed))
-            .ok_or(ENXIO)?;
+        let status = self.irq.handler().last_status.load(Ordering::Relaxed);
         if status & regs::IRQ_FACTORIAL == 0 {
             dev_err!(self.pdev, "unexpected interrupt status {:#x}\n", status);
             return Err(EIO);
@@ -130,15 +161,19 @@ impl SampleDriver {
 }
 
 impl pci::Driver for SampleDriver {
-    type IdInfo = ();
-    const ID_TABLE: &'static dyn pci::IdTable<()> = &PCI_TABLE;
+    type IdInfo = Kind;
+    const ID_TABLE: &'static dyn pci::IdTable<Kind> = &PCI_TABLE;
 
-    fn probe(pdev: &pci::Device<pci::Core>, _info: &()) -> Result<Pin<KBox<Self>>> {
+    fn probe(pdev: &pci::Device<pci::Core>, info: &Kind) -> Result<Pin<KBox<Self>>> {
+        if let Kind::TestDev = info {
+            return check_io_bar(pdev);
+        }
         pdev.enable_device_mem()?;
         let bar = pdev.iomap_region_sized::<EDU_REGS_SIZE>(0, c_str!("rust_driver_pci"))?;
 
         let (id, alive) = {
-            let io = bar.try_access().ok_or(ENXIO)?;
+            // Probing: the device is bound, so the BAR is accessible without RCU.
+            let io = bar.access(pdev)?;
             let id = io.read32(regs::ID);
             io.write32(0x1234_5678, regs::LIVENESS);
             (id, io.read32(regs::LIVENESS) == !0x1234_5678)
@@ -164,12 +199,11 @@ impl pci::Driver for SampleDriver {
         };
         let irq = pdev.request_irq(0, irq::Flags::SHARED, c_str!("rust_driver_pci"), handler)?;
 
-        let pdev_ref: &pci::Device = pdev;
         let this = KBox::pin(
             Self {
                 irq,
                 regs,
-                pdev: pdev_ref.into(),
+                pdev: pdev.into(),
             },
             GFP_KERNEL,
         )?;
@@ -187,7 +221,12 @@ impl pci::Driver for SampleDriver {
         Ok(this)
     }
 
-    fn unbind(_dev: &pci::Device<pci::Core>, this: Pin<&Self>) {
+    fn unbind(dev: &pci::Device<pci::Core>, this: Pin<&Self>) {
+        // The interrupt stays requested until the registration is dropped with `this`; wait
+        // for a handler that may still be running on another CPU.
+        if let Err(e) = this.irq.synchronize(dev) {
+            dev_err!(dev, "cannot synchronize the interrupt: {:?}\n", e);
+        }
         dev_info!(this.pdev, "unbinding\n");
     }
 }

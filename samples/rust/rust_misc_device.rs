@@ -57,7 +57,7 @@ impl OpenFile {
             .ok()
             .filter(|&p| p <= SIZE)
             .ok_or_else(|| {
-                pr_err!("position {} is outside the file\n", pos);
+                pr_err_ratelimited!("position {} is outside the file\n", pos);
                 EINVAL
             })
     }
@@ -98,7 +98,7 @@ impl MiscDevice for OpenFile {
         let start = Self::start(*pos)?;
         let n = reader.len().min(SIZE - start);
         if n == 0 && !reader.is_empty() {
-            pr_err!("write at the end of the file\n");
+            pr_err_ratelimited!("write at the end of the file\n");
             return Err(ENOSPC);
         }
         reader.read_slice(&mut me.shared.data.lock()[start..start + n])?;
@@ -117,8 +117,9 @@ impl MiscDevice for OpenFile {
                     .writer()
                     .write(&moved)?;
             }
+            // Not ours (e.g. `TCGETS` from `isatty()`): refused quietly.
             _ => {
-                pr_err!("unknown ioctl {:#x}\n", cmd);
+                pr_debug!("unknown ioctl {:#x}\n", cmd);
                 return Err(ENOTTY);
             }
         }
@@ -128,7 +129,7 @@ impl MiscDevice for OpenFile {
     fn llseek(_me: &OpenFile, pos: i64, offset: i64, whence: Whence) -> Result<i64> {
         // CAST: `SIZE` is a small constant.
         miscdevice::seek_in_size(pos, offset, whence, SIZE as i64).inspect_err(|_| {
-            pr_err!("seek to {} from {:?} is outside the file\n", offset, whence);
+            pr_err_ratelimited!("seek to {} from {:?} is outside the file\n", offset, whence);
         })
     }
 }

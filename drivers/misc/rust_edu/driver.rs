@@ -61,7 +61,7 @@ impl pci::Driver for EduDriver {
     fn probe(pdev: &pci::Device<pci::Core>, _info: &()) -> Result<Pin<KBox<Self>>> {
         let edu = Edu::new(pdev)?;
         let id = edu.id;
-        let pdev_ref: &pci::Device = pdev;
+        let parent: &kernel::device::Device = pdev;
 
         // Prove the interrupt path before user space can reach the device.
         let fact = edu.factorial(5)?;
@@ -73,7 +73,7 @@ impl pci::Driver for EduDriver {
         let index = Index::new()?;
         let name = CString::try_from_fmt(fmt!("rust-edu{}", index.0))?;
         let misc = KBox::pin_init(
-            MiscDeviceRegistration::register(name, Some(pdev_ref), edu.clone()),
+            MiscDeviceRegistration::register(name, Some(parent), edu.clone()),
             GFP_KERNEL,
         )?;
         dev_info!(
@@ -95,9 +95,9 @@ impl pci::Driver for EduDriver {
         )?)
     }
 
-    fn unbind(_pdev: &pci::Device<pci::Core>, this: Pin<&Self>) {
+    fn unbind(pdev: &pci::Device<pci::Core>, this: Pin<&Self>) {
         // Waits for a running operation; later ones, on files still open, get `ENODEV`.
-        this.edu.shutdown();
+        this.edu.shutdown(pdev);
         dev_info!(this.edu.pdev, "/dev/{} removed\n", this.misc.name());
     }
 }

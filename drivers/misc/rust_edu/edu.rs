@@ -79,6 +79,7 @@ impl Events {
 /// The interrupt handler.
 struct EduIrq(Arc<Events>);
 
+#[vtable]
 impl irq::ThreadedHandler for EduIrq {
     fn handle(&self) -> ThreadedIrqReturn {
         let Some(io) = self.0.regs.try_access() else {
@@ -104,11 +105,13 @@ impl irq::ThreadedHandler for EduIrq {
 
 /// What operations serialise on.
 struct OpState {
-    /// The bounce buffer of DMA transfers; the device only touches it during a transfer.
-    buf: CoherentAllocation<u8>,
+    /// The bounce buffer of DMA transfers; the device only touches it during a transfer. Freed
+    /// on unbind (`None` from then on), after the device can no longer reach it.
+    buf: Option<CoherentAllocation<u8>>,
     /// The device was unbound.
     gone: bool,
-    /// An operation timed out: the device cannot be trusted any more.
+    /// An operation timed out: the device cannot be trusted any more, and its DMA engine may
+    /// still write to the buffer, which is therefore kept until bus mastering is off.
     broken: bool,
 }
 
@@ -120,7 +123,7 @@ pub(crate) struct Edu {
     /// The identification register.
     pub(crate) id: u32,
     events: Arc<Events>,
-    _irq: Devres<Pin<KBox<irq::ThreadedRegistration<EduIrq>>>>,
+    _irq: Pin<KBox<irq::ThreadedRegistration<EduIrq>>>,
     #[pin]
     op: Mutex<OpState>,
 }
@@ -161,15 +164,14 @@ impl Edu {
             c_str!("rust_edu"),
             EduIrq(events.clone()),
         )?;
-        let pdev_ref: &pci::Device = pdev;
         let edu = Arc::pin_init(
             pin_init!(Edu {
-                pdev: pdev_ref.into(),
+                pdev: pdev.into(),
                 id,
                 events,
                 _irq: irq,
                 op <- new_mutex!(OpState {
-                    buf,
+                    buf: Some(buf),
                     gone: false,
                     broken: false,
                 }),
@@ -213,7 +215,7 @@ impl Edu {
     /// Computes `n!` (modulo 2^32) with the device.
     pub(crate) fn factorial(&self, n: u32) -> Result<u32> {
         if n > FACTORIAL_MAX {
-            dev_err!(
+            dev_err_ratelimited!(
                 self.pdev,
                 "factorial input {} is above {}\n",
                 n,
@@ -244,10 +246,16 @@ impl Edu {
     fn dma(&self, op: &mut OpState, pos: usize, len: usize, to_ram: bool) -> Result {
         self.events.take(regs::IRQ_DMA);
         {
+            let ram = op.buf.as_ref().ok_or(ENODEV)?.dma_handle();
             let io = self.events.regs.try_access().ok_or(ENODEV)?;
             // CAST: `pos` and `len` are at most `BUF_SIZE`.
             let dev = DEV_BUF_ADDR + pos as u64;
-            let ram = op.buf.dma_handle();
+            // The register is 64 bits wide whatever the width of `dma_addr_t`.
+            #[allow(
+                clippy::useless_conversion,
+                reason = "`dma_addr_t` is 32 bits wide on some configurations"
+            )]
+            let ram = u64::from(ram);
             let (src, dst, dir) = if to_ram {
                 (dev, ram, regs::DMA_TO_RAM)
             } else {
@@ -261,30 +269,49 @@ impl Edu {
         self.complete(op, regs::IRQ_DMA, "DMA transfer")
     }
 
-    /// Marks the device gone, after any running operation.
-    pub(crate) fn shutdown(&self) {
-        self.op.lock().gone = true;
+    /// Marks the device gone, after any running operation, and frees the DMA buffer once the
+    /// device can no longer reach it. Called on unbind, with the device lock held.
+    pub(crate) fn shutdown(&self, pdev: &pci::Device<pci::Core>) {
+        let mut op = self.op.lock();
+        op.gone = true;
+        if op.broken {
+            // A timed-out transfer may still be running: stop the device's DMA first.
+            pdev.clear_master();
+        }
+        // Otherwise every transfer completed before the lock was released.
+        op.buf = None;
     }
 
     pub(crate) fn read(&self, mut writer: UserSliceWriter, pos: &mut i64) -> Result<usize> {
+        self.check_alive()?;
         let start = self.buffer_pos(*pos)?;
         let len = writer.len().min(BUF_SIZE - start);
         if len == 0 {
             return Ok(0);
         }
+        // Copied to user space after the operation lock is released, so that a user page that
+        // is slow to fault in does not hold up the device (or its unbinding).
+        let mut data = KVec::with_capacity(len, GFP_KERNEL)?;
         self.with_op(|op| {
             self.dma(op, start, len, true)?;
+            let buf = op.buf.as_ref().ok_or(ENODEV)?;
             // SAFETY: The transfer has completed (its interrupt was handled) and no other one
-            // starts while the operation lock is held: the device leaves the buffer alone.
-            let data = unsafe { op.buf.as_slice(0, len)? };
-            writer.write_slice(data).inspect_err(|e| self.user_fault(e))
+            // starts while the operation lock is held: the device leaves the buffer alone, and
+            // the closure only reads it. The capacity is reserved, so copying does not allocate
+            // (the closure runs under RCU: `GFP_NOWAIT` says so anyway).
+            unsafe { buf.with_slice(0, len, |s| data.extend_from_slice(s, GFP_NOWAIT)) }??;
+            Ok(())
         })?;
+        writer
+            .write_slice(&data)
+            .inspect_err(|e| self.user_fault(e))?;
         // CAST: `len` is at most `BUF_SIZE`.
         *pos += len as i64;
         Ok(len)
     }
 
-    pub(crate) fn write(&self, mut reader: UserSliceReader, pos: &mut i64) -> Result<usize> {
+    pub(crate) fn write(&self, reader: UserSliceReader, pos: &mut i64) -> Result<usize> {
+        self.check_alive()?;
         let start = self.buffer_pos(*pos)?;
         let len = reader.len();
         if len == 0 {
@@ -292,7 +319,7 @@ impl Edu {
         }
         if len > BUF_SIZE - start {
             // Refused whole: a partial write would lose the caller's data silently.
-            dev_err!(
+            dev_err_ratelimited!(
                 self.pdev,
                 "write of {} bytes at {} does not fit the {} byte buffer\n",
                 len,
@@ -301,11 +328,24 @@ impl Edu {
             );
             return Err(ENOSPC);
         }
+        // Copied from user space before the operation lock is taken (see `read`).
+        let mut data = KVec::with_capacity(len, GFP_KERNEL)?;
+        reader
+            .read_all(&mut data, GFP_KERNEL)
+            .inspect_err(|e| self.user_fault(e))?;
         self.with_op(|op| {
+            let buf = op.buf.as_ref().ok_or(ENODEV)?;
             // SAFETY: No transfer runs while the operation lock is held, so the device leaves
-            // the buffer alone.
-            let buf = unsafe { op.buf.as_slice_mut(0, len)? };
-            reader.read_slice(buf).inspect_err(|e| self.user_fault(e))?;
+            // the buffer alone, and the closure only writes it through the slice.
+            unsafe {
+                buf.with_slice_mut(0, len, |s| {
+                    // Both are `len` bytes long. (Not `copy_from_slice()`: its length-mismatch
+                    // panic is a no-return function this kernel's objtool does not know.)
+                    for (to, from) in s.iter_mut().zip(data.iter()) {
+                        *to = *from;
+                    }
+                })?
+            };
             self.dma(op, start, len, false)
         })?;
         // CAST: `len` is at most `BUF_SIZE`.
@@ -315,7 +355,7 @@ impl Edu {
 
     /// Logs a failed copy from or to user space (a bad user pointer).
     fn user_fault(&self, e: &Error) {
-        dev_err!(self.pdev, "bad user buffer: {:?}\n", e);
+        dev_err_ratelimited!(self.pdev, "bad user buffer: {:?}\n", e);
     }
 
     /// Checks a file position against the buffer.
@@ -323,13 +363,14 @@ impl Edu {
         match usize::try_from(pos) {
             Ok(start) if start <= BUF_SIZE => Ok(start),
             _ => {
-                dev_err!(self.pdev, "position {} is outside the buffer\n", pos);
+                dev_err_ratelimited!(self.pdev, "position {} is outside the buffer\n", pos);
                 Err(EINVAL)
             }
         }
     }
 
     pub(crate) fn ioctl(&self, cmd: u32, arg: usize) -> Result<isize> {
+        self.check_alive()?;
         match cmd {
             IOC_FACTORIAL => {
                 let (mut reader, mut writer) =
@@ -340,7 +381,6 @@ impl Edu {
                 Ok(0)
             }
             IOC_INFO => {
-                self.check_alive()?;
                 let info = Info {
                     id: self.id,
                     irqs: self.events.count.load(Ordering::Relaxed),
@@ -352,8 +392,10 @@ impl Edu {
                 writer.write(&info).inspect_err(|e| self.user_fault(e))?;
                 Ok(0)
             }
+            // Not ours (e.g. `TCGETS` from `isatty()`): refused quietly, as user space asks such
+            // things of any file.
             _ => {
-                dev_err!(self.pdev, "unknown ioctl {:#x}\n", cmd);
+                dev_dbg!(self.pdev, "unknown ioctl {:#x}\n", cmd);
                 Err(ENOTTY)
             }
         }
@@ -362,7 +404,8 @@ impl Edu {
 
 /// Checks the identification and liveness registers; returns the identification.
 fn identify(pdev: &pci::Device<pci::Core>, io: &Devres<pci::Bar<REGS_SIZE>>) -> Result<u32> {
-    let io = io.try_access().ok_or(ENXIO)?;
+    // Probing: the device is bound, so the registers are accessible without RCU.
+    let io = io.access(pdev)?;
     let id = io.read32(regs::ID);
     io.write32(0x5a5a_0f0f, regs::LIVENESS);
     let alive = io.read32(regs::LIVENESS) == !0x5a5a_0f0f;

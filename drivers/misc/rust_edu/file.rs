@@ -41,7 +41,7 @@ impl MiscDevice for EduFile {
         edu.check_alive()?;
         // CAST: `BUF_SIZE` is a small constant.
         miscdevice::seek_in_size(pos, offset, whence, BUF_SIZE as i64).inspect_err(|_| {
-            dev_err!(
+            dev_err_ratelimited!(
                 edu.pdev,
                 "seek to {} from {:?} is outside the buffer\n",
                 offset,

@@ -86,11 +86,44 @@ check_edu_factorial_dma_and_bad_input() {
 	diag "$((after - before)) rust_edu interrupts in /proc/interrupts"
 }
 
+check_edu_isatty_leaves_the_log_silent() {
+	edu_ready || return 1
+	node=$(edu_node "$(edu_devices | head -1)")
+	mark_log
+	i=0
+	while [ $i -lt 50 ]; do
+		# test -t asks the driver with the TCGETS ioctl, as isatty() does.
+		if [ -t 3 ] 3<"$node"; then
+			diag "$node claims to be a terminal"
+			return 1
+		fi
+		i=$((i + 1))
+	done
+	n=$(new_log | grep -c .)
+	[ "$n" -eq 0 ] || { diag "50 isatty() calls logged $n lines"; new_log | head -5 | sed 's/^/# /'; return 1; }
+}
+
 check_edu_unbind_bind_50_times_held_open() {
 	edu_ready || return 1
 	a=$(edu_devices | head -1)
 	edu_test "$(edu_node "$a")" --cycles "$a" 50 || return 1
 	[ -e "$EDU_DRV/$a" ] || { diag "$a is not bound after the cycles"; return 1; }
+}
+
+check_edu_irq_freed_on_unbind_while_file_open() {
+	# An open file keeps the driver's state, interrupt registration included, past unbind: the
+	# interrupt must still be freed at unbind (by its managed action), not at the last close.
+	edu_ready || return 1
+	a=$(edu_devices | head -1)
+	node=$(edu_node "$a")
+	[ "$(grep -c 'rust_edu' /proc/interrupts)" -eq 2 ] || { diag "expected 2 rust_edu interrupts"; return 1; }
+	exec 3<"$node"
+	echo "$a" >"$EDU_DRV/unbind" || { exec 3<&-; diag "unbind $a failed"; return 1; }
+	n=$(grep -c 'rust_edu' /proc/interrupts)
+	exec 3<&-
+	echo "$a" >"$EDU_DRV/bind" || { diag "bind $a failed"; return 1; }
+	[ "$n" -eq 1 ] || { diag "$n rust_edu interrupts requested after unbind with a file open, expected 1"; return 1; }
+	[ "$(grep -c 'rust_edu' /proc/interrupts)" -eq 2 ] || { diag "rebind did not request the interrupt again"; return 1; }
 }
 
 check_edu_module_busy_while_open_then_reload() {

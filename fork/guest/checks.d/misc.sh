@@ -49,3 +49,27 @@ PY
 	mp -r rust_misc_device || return 1
 	[ ! -e "$MISC_DEV" ] || { diag "$MISC_DEV still exists after unload"; return 1; }
 }
+
+check_misc_user_errors_rate_limited() {
+	mp rust_misc_device || return 1
+	mark_log
+	python3 - "$MISC_DEV" <<'PY' || return 1
+import fcntl, os, sys
+fd = os.open(sys.argv[1], os.O_RDWR)
+for _ in range(200):
+    for f, a in ((os.lseek, (fd, 5000, os.SEEK_SET)), (fcntl.ioctl, (fd, 0x5401, bytes(64)))):
+        try:
+            f(*a)
+            sys.exit(f"# {f.__name__} succeeded")
+        except OSError:
+            pass
+os.close(fd)
+PY
+	mp -r rust_misc_device || return 1
+	seeks=$(new_log | grep -c 'outside the file')
+	tty=$(new_log | grep -c 'unknown ioctl')
+	# 200 bad seeks take a second or two: at most a burst of 10 per 5 s period gets through.
+	[ "$seeks" -ge 1 ] && [ "$seeks" -le 20 ] && [ "$tty" -eq 0 ] ||
+		{ diag "200 bad seeks logged $seeks lines, 200 TCGETS $tty"; return 1; }
+	diag "200 bad seeks logged $seeks lines, 200 TCGETS none"
+}

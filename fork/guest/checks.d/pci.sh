@@ -35,6 +35,19 @@ check_pci_sample_probes_both_edu() {
 	done
 }
 
+check_pci_io_bar_refused() {
+	t=$(for d in /sys/bus/pci/devices/*; do
+		[ "$(cat "$d/vendor")" = 0x1b36 ] && [ "$(cat "$d/device")" = 0x0005 ] && basename "$d"
+	done)
+	[ -n "$t" ] || { diag "no pci-testdev in the guest"; return 1; }
+	grep -q '^rust_driver_pci ' /proc/modules || mp rust_driver_pci || return 1
+	mark_log
+	# The sample declined it at load; ask again through sysfs.
+	echo "$t" >"$PCI_DRV/bind" 2>/dev/null && { diag "$t was bound"; return 1; }
+	new_log | grep -q "$t: pci-testdev: memory BAR 0 mapped, I/O-port BAR 1 refused" ||
+		{ diag "no refusal report:"; new_log | sed 's/^/# /' | tail -5; return 1; }
+}
+
 check_pci_unbind_bind_50_times() {
 	grep -q '^rust_driver_pci ' /proc/modules || mp rust_driver_pci || return 1
 	i=0

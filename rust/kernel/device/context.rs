@@ -15,6 +15,12 @@
 //!   (enabling the device, bus mastering).
 //!
 //! A `Core` or `Bound` device dereferences to the less privileged contexts, never the other way.
+//! Only a [`Normal`] device can be reference-counted (`ARef<Device>`), so a `Bound` or `Core`
+//! reference lives no longer than the bus callback that was given it: nothing can keep one past
+//! the binding.
+//!
+//! Operations that need a bound device but not the lock take `&Device<Bound>` (a `&Device<Core>`
+//! dereferences to it); bus devices that are generic over the context use [`BoundContext`].
 
 mod private {
     pub trait Sealed {}
@@ -39,3 +45,12 @@ pub struct Core;
 impl DeviceContext for Normal {}
 impl DeviceContext for Bound {}
 impl DeviceContext for Core {}
+
+/// The contexts in which the device is bound to the driver: [`Bound`] and [`Core`].
+///
+/// Bus abstractions implement operations that need a bound device once, for
+/// `Device<Ctx: BoundContext>`.
+pub trait BoundContext: DeviceContext {}
+
+impl BoundContext for Bound {}
+impl BoundContext for Core {}

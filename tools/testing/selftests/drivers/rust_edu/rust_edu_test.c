@@ -21,6 +21,7 @@
 #include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <misc/rust_edu.h>
@@ -179,6 +180,13 @@ static void test_bad_input(int fd)
 		     "factorial ioctl with a short argument size");
 	expect_errno(ioctl(fd, _IOWR(RUST_EDU_IOC_MAGIC, 0x01, char[64]), buf), ENOTTY,
 		     "factorial ioctl with an oversized argument size");
+	{
+		struct termios t;
+
+		/* isatty() asks with TCGETS: refused quietly (rust_edu.sh checks the log). */
+		expect_errno(ioctl(fd, TCGETS, &t), ENOTTY, "TCGETS (isatty)");
+		result(!isatty(fd), "the device is not a terminal");
+	}
 	expect_errno(ioctl(fd, RUST_EDU_IOC_FACTORIAL, NULL), EFAULT, "factorial with NULL");
 	expect_errno(ioctl(fd, RUST_EDU_IOC_INFO, NULL), EFAULT, "info with NULL");
 	expect_errno(ioctl(fd, RUST_EDU_IOC_FACTORIAL, &f), EINVAL, "factorial of 65536");
@@ -298,10 +306,13 @@ static void test_cycles(const char *dev, const char *pci, int cycles)
 			ok = 0;
 			break;
 		}
-		/* The stale file fails every operation with ENODEV. */
+		/* The stale file fails every operation with ENODEV, empty ones included. */
 		if (ioctl(fd, RUST_EDU_IOC_INFO, buf) != -1 || errno != ENODEV ||
+		    ioctl(fd, TCGETS, buf) != -1 || errno != ENODEV ||
 		    pread(fd, buf, 16, 0) != -1 || errno != ENODEV ||
-		    pwrite(fd, buf, 16, 0) != -1 || errno != ENODEV) {
+		    pwrite(fd, buf, 16, 0) != -1 || errno != ENODEV ||
+		    pread(fd, buf, 0, 0) != -1 || errno != ENODEV ||
+		    pwrite(fd, buf, 0, 0) != -1 || errno != ENODEV) {
 			printf("# cycle %d: stale file did not fail with ENODEV\n", i);
 			ok = 0;
 		}
