@@ -36,13 +36,25 @@ from pathlib import Path
 # A new kind of pair adds its metrics here, so that the verdict knows which way is better.
 METRICS = {
     "iops": ("IOPS", "", True),
+    "cpu_ns_per_io": ("CPU per I/O", "ns", False),
+    "sys_ns_per_io": ("system CPU per I/O", "ns", False),
     "lat_p50_ns": ("clat p50", "ns", False),
     "lat_p99_ns": ("clat p99", "ns", False),
 }
 # The metrics a row of each kind has, also when every run of it failed.
 KIND_METRICS = {
-    "block": ("iops", "lat_p50_ns", "lat_p99_ns"),
+    "block": ("iops", "cpu_ns_per_io", "sys_ns_per_io", "lat_p50_ns", "lat_p99_ns"),
 }
+# The metrics the verdicts rest on: --determinism holds them to its tolerance. The others are
+# shown, but a percentile of a quantised latency or a tick-sampled user/system split can move
+# more between two runs.
+PRIMARY_METRICS = ("iops", "cpu_ns_per_io")
+# The finest relative difference a metric can show. fio keeps completion latencies in a
+# log-linear histogram of 64 buckets per power of two, so a percentile is a bucket's value and
+# two percentiles less than 1/64 apart may be one bucket apart for any true difference: under
+# instruction counting, where every repetition gives the same bucket, the interval would
+# otherwise be a point and "conclude" a difference that is the histogram's.
+RESOLUTION = {"lat_p50_ns": 1 / 64, "lat_p99_ns": 1 / 64}
 SIDES = ("rust", "c")
 
 # Bootstrap of the ratio of medians: resamples of each side's per-repetition values. The RNG is
@@ -52,8 +64,10 @@ BOOTSTRAP_RESAMPLES = 2000
 BOOTSTRAP_SEED = 4
 CI_LEVEL = 0.95
 # A row whose CI is wider than this fraction of its ratio says nothing useful about the ratio:
-# it is "inconclusive" rather than "no significant difference" (or a claimed difference).
-INCONCLUSIVE_REL_WIDTH = 0.25
+# it is "inconclusive" rather than "no significant difference" (or a claimed difference). Under
+# instruction counting (mode "icount") a row must resolve 1%; with the host's time, whose
+# noise is 10-40% under TCG, 25% is all that can be asked.
+INCONCLUSIVE_REL_WIDTH = {"icount": 0.01, "host": 0.25}
 # Below this many successful repetitions per side the bootstrap CI is meaningless.
 MIN_REPS = 3
 
@@ -62,6 +76,7 @@ VERDICT_WIDE = "inconclusive: spread too wide"
 VERDICT_FEW = "inconclusive: too few repetitions"
 VERDICT_NO_CI = "inconclusive: no confidence interval"
 VERDICT_SAME = "no significant difference"
+VERDICT_RESOLUTION = "no difference beyond fio's latency resolution"
 VERDICT_BETTER = "Rust better"
 VERDICT_WORSE = "Rust worse"
 
@@ -193,7 +208,7 @@ def fmt_ratio(row):
     return f"{row['ratio']:.3f} ({row['ci'][0]:.3f}–{row['ci'][1]:.3f})"
 
 
-def verdict(row):
+def verdict(row, width):
     if row["errors"]:
         return VERDICT_FAILED
     if min(row["rust"]["n"], row["c"]["n"]) < MIN_REPS:
@@ -202,14 +217,16 @@ def verdict(row):
         # A C median (or most resampled ones) of 0: there is no ratio to speak of.
         return VERDICT_NO_CI
     lo, hi = row["ci"]
-    if hi - lo > INCONCLUSIVE_REL_WIDTH * row["ratio"]:
+    if hi - lo > width * row["ratio"]:
         return VERDICT_WIDE
     if lo > 1 or hi < 1:
+        if max(abs(lo - 1), abs(hi - 1)) <= RESOLUTION.get(row["metric"], 0):
+            return VERDICT_RESOLUTION
         return VERDICT_BETTER if (lo > 1) == row["higher_is_better"] else VERDICT_WORSE
     return VERDICT_SAME
 
 
-def build_rows(env, records, global_problems):
+def build_rows(env, records, global_problems, width):
     """One row per pair x workload x metric, in the order of the guest's plan."""
     reps = env.get("reps") if env else None
     order = []
@@ -277,7 +294,7 @@ def build_rows(env, records, global_problems):
                 if min(rs["n"], cs["n"]) >= 2:
                     row["ci"] = bootstrap_ratio_ci(values[metric]["rust"], values[metric]["c"],
                                                    f"{pair}/{wl}/{metric}")
-            row["verdict"] = verdict(row)
+            row["verdict"] = verdict(row, width)
             rows.append(row)
     return rows
 
@@ -299,13 +316,97 @@ def compare_rows(rows, prev, prev_name):
             lo, hi = p["ci"]
             inside = lo <= row["ratio"] <= hi
             status = "inside" if inside else "outside"
-            text = f"{status} previous CI {lo:.3f}–{hi:.3f} (was {p['ratio']:.3f})"
+            moved = row["ratio"] / p["ratio"] - 1 if p.get("ratio") else None
+            text = f"{status} previous CI {lo:.3f}–{hi:.3f} (was {p['ratio']:.3f}"
+            text += f", {moved:+.2%})" if moved is not None else ")"
         counts[status] += 1
         row["compare"] = {"status": status, "text": text}
+        if status != "not comparable" and p.get("ratio"):
+            row["compare"]["moved"] = row["ratio"] / p["ratio"] - 1
     date = prev.get("env", {}).get("date", "unknown date")
     summary = (f"compared with {prev_name} ({date}): {counts['inside']} row(s) inside the previous "
                f"CI, {counts['outside']} outside, {counts['not comparable']} not comparable")
     return {"previous": str(prev_name), "previous_date": date, "counts": counts, "summary": summary}
+
+
+def determinism(rows, tolerance, problems):
+    """Checks that every primary row's ratio moved by at most tolerance against the previous run
+    (compare_rows ran first); returns a summary, and adds a problem for each row that moved more
+    or could not be compared."""
+    moves, bad = [], []
+    for row in rows:
+        if row["metric"] not in PRIMARY_METRICS:
+            continue
+        moved = row.get("compare", {}).get("moved")
+        name = f"{row['pair']}/{row['workload']} {row['label']}"
+        if moved is None:
+            bad.append(f"determinism: {name} has no ratio to compare with the previous run")
+            continue
+        moves.append((abs(moved), name, moved))
+        if abs(moved) > tolerance:
+            bad.append(f"determinism: the Rust/C ratio of {name} moved {moved:+.3%} from the "
+                       f"previous run, more than the {tolerance:.1%} allowed")
+    problems.extend(bad)
+    worst = max(moves, default=None)
+    text = (f"Determinism: {len(moves)} ratio(s) of {', '.join(METRICS[m][0] for m in PRIMARY_METRICS)} "
+            f"compared with the previous run of the same build; the largest move is "
+            + (f"{worst[2]:+.3%} ({worst[1]})" if worst else "–")
+            + f"; allowed {tolerance:.1%}: " + ("**pass**" if not bad else "**FAIL**"))
+    return {"tolerance": tolerance, "compared": len(moves),
+            "max_move": worst[2] if worst else None, "max_move_row": worst[1] if worst else None,
+            "ok": not bad, "summary": text}
+
+
+def sensitivity(rows, pair, inserted_ns, problems):
+    """The sensitivity check: pair's "rust" side is a copy of its "c" side that runs inserted_ns
+    more instructions (ns under instruction counting) per I/O. Every workload's CPU-per-I/O row
+    must show a conclusive regression within a quarter of the inserted size, and its IOPS row a
+    conclusive regression."""
+    out, ok = [], True
+    for row in rows:
+        if row["pair"] != pair or row["metric"] not in ("cpu_ns_per_io", "iops"):
+            continue
+        entry = {"workload": row["workload"], "metric": row["metric"], "ratio": row["ratio"],
+                 "ci": row["ci"], "verdict": row["verdict"]}
+        passed = row["verdict"] == VERDICT_WORSE
+        if row["metric"] == "cpu_ns_per_io" and row["c"]["n"]:
+            expected = 1 + inserted_ns / row["c"]["median"]
+            entry["expected_ratio"] = expected
+            if row["ratio"] is None or abs(row["ratio"] - expected) > 0.25 * (expected - 1):
+                passed = False
+        entry["detected"] = passed
+        if not passed:
+            ok = False
+            problems.append(f"sensitivity: {row['workload']} {row['label']}: verdict "
+                            f"'{row['verdict']}', ratio {fmt_ratio(row)}"
+                            + (f", expected {entry['expected_ratio']:.4f}"
+                               if "expected_ratio" in entry else "")
+                            + ": the inserted slowdown was not detected as its size")
+        out.append(entry)
+    if not out:
+        ok = False
+        problems.append(f"sensitivity: no rows of pair {pair}")
+    return {"pair": pair, "inserted_ns_per_io": inserted_ns, "rows": out, "ok": ok}
+
+
+def sensitivity_lines(sens):
+    out = ["## Sensitivity check", "",
+           f"The \"Rust\" side of `{sens['pair']}` is a copy of rnull whose `queue_rq` runs "
+           f"{sens['inserted_ns_per_io']} more instructions per I/O (a countdown loop); the "
+           "\"C\" side is rnull unchanged. Expected: CPU per I/O up by exactly the inserted "
+           "instructions (1 ns each under instruction counting), IOPS down.", "",
+           "| workload | metric | slowed/unchanged (95% CI) | expected | verdict | detected |",
+           "| --- | --- | --- | --- | --- | --- |"]
+    for e in sens["rows"]:
+        ratio = "–" if e["ratio"] is None else f"{e['ratio']:.4f}"
+        if e["ci"]:
+            ratio += f" ({e['ci'][0]:.4f}–{e['ci'][1]:.4f})"
+        exp = f"{e['expected_ratio']:.4f}" if "expected_ratio" in e else "below 1"
+        label = METRICS[e["metric"]][0]
+        out.append(f"| {e['workload']} | {label} | {ratio} | {exp} | {e['verdict']} "
+                   f"| {'yes' if e['detected'] else '**no**'} |")
+    out += ["", "Sensitivity check: " + ("**pass**" if sens["ok"] else "**FAIL**"), ""]
+    return out
 
 
 def compile_net(side):
@@ -381,7 +482,19 @@ def env_block(env):
     return out
 
 
-def write_markdown(path, rows, env, host, problems, comparison):
+MODE_TEXT = {
+    "icount": ("QEMU counted instructions (`-icount shift=0,sleep=off`): guest time is executed "
+               "instructions, 1 ns each, so IOPS and CPU time per I/O measure the work each side "
+               "does, whatever the host's load. It does not see cache misses, memory bandwidth, "
+               "TLB or branch-predictor effects, or a real device's latency: every instruction "
+               "costs the same, so a driver that executes fewer but slower instructions "
+               "would look faster than it is (`fork/bench --mode host` measures those, noisily)."),
+    "host": ("guest time is the host's time under TCG: the figures include what the emulated "
+             "instructions really cost on this host, and all of its noise."),
+}
+
+
+def write_markdown(path, rows, env, host, problems, comparison, width, checks):
     failed = [r for r in rows if r["verdict"] == VERDICT_FAILED]
     lines = ["# C-vs-Rust driver benchmark", ""]
     if problems or failed:
@@ -393,14 +506,31 @@ def write_markdown(path, rows, env, host, problems, comparison):
     lines += ["",
               f"Ratios are Rust/C of the medians; the interval is a {CI_LEVEL:.0%} percentile "
               f"bootstrap ({BOOTSTRAP_RESAMPLES} resamples of each side's repetitions, "
-              f"seed {BOOTSTRAP_SEED}). For IOPS above 1 is better for Rust, for latencies "
-              f"below 1. A row is inconclusive when its interval is wider than "
-              f"{INCONCLUSIVE_REL_WIDTH:.0%} of its ratio, or it has fewer than {MIN_REPS} "
-              "successful repetitions a side.", ""]
+              f"seed {BOOTSTRAP_SEED}). For IOPS above 1 is better for Rust, for CPU time and "
+              f"latencies below 1. A row is inconclusive when its interval is wider than "
+              f"{width:.0%} of its ratio, or it has fewer than {MIN_REPS} "
+              "successful repetitions a side; \"no significant difference\" means the interval "
+              f"holds 1 and is at most {width:.0%} wide. Latency percentiles are fio histogram "
+              "buckets, 1/64 of a power of two wide: an interval that excludes 1 by less than "
+              "that is \"no difference beyond fio's latency resolution\".", "",
+              "CPU per I/O is the CPU time of the fio jobs (user + system, from the guest's own "
+              "accounting, getrusage after the ramp) divided by the I/Os they completed; "
+              "system CPU per I/O is its kernel part (the user/system split is sampled at the "
+              "timer tick, the total is exact). Interrupt work that lands while a job runs is "
+              "counted in it; work in other threads or on idle CPUs is not.", "",
+              f"Mode: {env.get('mode', 'host')}: {MODE_TEXT.get(env.get('mode', 'host'), '')}",
+              ""]
     if comparison:
-        lines += [comparison["summary"] + ". Both runs are noisy, so a ratio lands outside the "
-                  "previous interval now and then with nothing changed: look for rows that move "
-                  "the same way run after run.", ""]
+        if env.get("mode") == "icount":
+            lines += [comparison["summary"] + ".", ""]
+        else:
+            lines += [comparison["summary"] + ". Both runs are noisy, so a ratio lands outside "
+                      "the previous interval now and then with nothing changed: look for rows "
+                      "that move the same way run after run.", ""]
+    if checks.get("determinism"):
+        lines += [checks["determinism"]["summary"], ""]
+    if checks.get("sensitivity"):
+        lines += sensitivity_lines(checks["sensitivity"])
     lines += ["## Build-side figures", ""] + build_table(host) + [""]
     notes = []
     for name, p in ((host or {}).get("pairs") or {}).items():
@@ -448,9 +578,10 @@ def plot(path, rows, env):
         plt.close(fig)
         return
     metrics = list(dict.fromkeys(r["metric"] for r in rows))
-    colours = {VERDICT_BETTER: "tab:green", VERDICT_WORSE: "tab:red", VERDICT_SAME: "tab:blue"}
+    colours = {VERDICT_BETTER: "tab:green", VERDICT_WORSE: "tab:red", VERDICT_SAME: "tab:blue",
+               VERDICT_RESOLUTION: "tab:cyan"}
     n = max((sum(1 for r in rows if r["metric"] == m) for m in metrics), default=1)
-    fig, axes = plt.subplots(len(metrics), 1, figsize=(max(6.0, 1.1 * n + 2), 3.2 * len(metrics)),
+    fig, axes = plt.subplots(len(metrics), 1, figsize=(max(8.0, 1.1 * n + 2), 3.0 * len(metrics)),
                              squeeze=False)
     for ax, metric in zip(axes[:, 0], metrics):
         sel = [r for r in rows if r["metric"] == metric]
@@ -464,13 +595,13 @@ def plot(path, rows, env):
             yerr = None
             if r["ci"]:
                 yerr = [[max(0.0, r["ratio"] - r["ci"][0])], [max(0.0, r["ci"][1] - r["ratio"])]]
-            ax.bar(x, r["ratio"], color=colour, alpha=0.75, yerr=yerr, capsize=5,
-                   hatch="//" if r["verdict"].startswith("inconclusive") else None)
-            # The value at the foot of the bar, clear of the 1.0 line and the error bar.
-            ax.annotate(f"{r['ratio']:.3f}", (x, 0), xytext=(0, 3), textcoords="offset points",
-                        ha="center", va="bottom", fontsize=8,
-                        bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none",
-                              "alpha": 0.8})
+            # A point with its interval (bars from 0 would hide a 1% difference), hollow when
+            # the row is inconclusive.
+            ax.errorbar(x, r["ratio"], yerr=yerr, fmt="o", color=colour, capsize=6,
+                        markersize=8, markerfacecolor="white"
+                        if r["verdict"].startswith("inconclusive") else colour)
+            ax.annotate(f"{r['ratio']:.3f}", (x, r["ratio"]), xytext=(10, 0),
+                        textcoords="offset points", ha="left", va="center", fontsize=8)
         ax.axhline(1.0, color="black", linewidth=1, linestyle="--")
         ax.set_xticks(list(xs))
         ax.set_xticklabels([f"{r['pair']}\n{r['workload']}" for r in sel], fontsize=8)
@@ -481,17 +612,23 @@ def plot(path, rows, env):
                      f"({better} is better for Rust)", fontsize=10)
         tops = [r["ci"][1] if r["ci"] else r["ratio"] for r in sel if r["ratio"] is not None]
         bottoms = [r["ci"][0] if r["ci"] else r["ratio"] for r in sel if r["ratio"] is not None]
-        ax.set_ylim(min([0.0] + bottoms), max([1.2] + [t * 1.1 for t in tops]))
+        # The range the intervals need, around 1, and at least 1% either side.
+        lo, hi = min([0.99] + bottoms), max([1.01] + tops)
+        pad = (hi - lo) * 0.15
+        ax.set_ylim(lo - pad, hi + pad)
         ax.set_xlim(-0.6, max(len(sel), 1) - 0.4)
-    legend = [plt.Rectangle((0, 0), 1, 1, color=c, alpha=0.75) for c in colours.values()]
-    legend.append(plt.Rectangle((0, 0), 1, 1, facecolor="tab:gray", alpha=0.75, hatch="//"))
-    fig.legend(legend, list(colours) + ["inconclusive"], fontsize=8, loc="lower center", ncol=4,
+    legend = [plt.Line2D([], [], marker="o", linestyle="", color=c, markersize=8)
+              for c in colours.values()]
+    legend.append(plt.Line2D([], [], marker="o", linestyle="", color="tab:gray",
+                             markerfacecolor="white", markersize=8))
+    fig.legend(legend, list(colours) + ["inconclusive"], fontsize=8, loc="lower center", ncol=3,
                frameon=False)
     fig.suptitle(f"linux-rust-lts C vs Rust, kernel {env.get('kernel_release', '?')}, "
-                 f"{env.get('accel', '?')}, {env.get('guest_cpus', '?')} guest CPUs, "
+                 f"{env.get('accel', '?')} {env.get('mode', '')}, "
+                 f"{env.get('guest_cpus', '?')} guest CPUs, "
                  f"{env.get('date', '?')}", fontsize=10)
     # Room at the bottom for the legend.
-    fig.tight_layout(rect=(0, 0.6 / fig.get_figheight(), 1, 1))
+    fig.tight_layout(rect=(0, 0.7 / fig.get_figheight(), 1, 1))
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
@@ -503,7 +640,17 @@ def main():
     ap.add_argument("--out", required=True, help="folder for results.md, results.json, ratios.png")
     ap.add_argument("--compare", metavar="PREVIOUS.json", help="results.json of an earlier run")
     ap.add_argument("--compare-name", help=argparse.SUPPRESS)
+    ap.add_argument("--determinism", type=float, metavar="TOLERANCE",
+                    help="with --compare: fail unless every IOPS and CPU-per-I/O ratio is within "
+                    "this fraction of the previous run's (e.g. 0.005)")
+    ap.add_argument("--expect-slowdown", type=float, metavar="NS",
+                    help="sensitivity check: the rust side of --expect-base-pair runs NS more "
+                    "ns (instructions) per I/O than its c side; fail unless every workload "
+                    "shows that as a conclusive regression")
+    ap.add_argument("--expect-base-pair", default="rnull-slowed", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.determinism is not None and not args.compare:
+        ap.error("--determinism needs --compare")
 
     try:
         env_guest, records, end, problems = parse_console(args.console)
@@ -533,7 +680,9 @@ def main():
     if host and host.get("guest_timeout"):
         problems.append("the guest was stopped by fork/bench's time limit")
 
-    rows = build_rows(env_guest, records, problems)
+    mode = (env_guest or {}).get("mode") or "host"
+    width = INCONCLUSIVE_REL_WIDTH.get(mode, INCONCLUSIVE_REL_WIDTH["host"])
+    rows = build_rows(env_guest, records, problems, width)
     if not rows:
         problems.append("no measurements at all")
 
@@ -548,14 +697,22 @@ def main():
         env["reps"] = env_guest.get("reps")
         env["runtime_s"] = env_guest.get("runtime_s")
         env["ramp_s"] = env_guest.get("ramp_s")
+        env["mode"] = mode
     env.setdefault("accel", "tcg")
+    env.setdefault("mode", mode)
 
     comparison = compare_rows(rows, prev, args.compare_name or args.compare) if prev else None
+    checks = {}
+    if args.determinism is not None:
+        checks["determinism"] = determinism(rows, args.determinism, problems)
+    if args.expect_slowdown is not None:
+        checks["sensitivity"] = sensitivity(rows, args.expect_base_pair, args.expect_slowdown,
+                                            problems)
 
     out = Path(args.out)
     try:
         out.mkdir(parents=True, exist_ok=True)
-        write_markdown(out / "results.md", rows, env, host, problems, comparison)
+        write_markdown(out / "results.md", rows, env, host, problems, comparison, width, checks)
         result = {
             "env": env,
             "ok": not problems and all(r["verdict"] != VERDICT_FAILED for r in rows),
@@ -565,12 +722,13 @@ def main():
                 "ci_level": CI_LEVEL,
                 "bootstrap_resamples": BOOTSTRAP_RESAMPLES,
                 "bootstrap_seed": BOOTSTRAP_SEED,
-                "inconclusive_rel_width": INCONCLUSIVE_REL_WIDTH,
+                "inconclusive_rel_width": width,
                 "min_reps": MIN_REPS,
             },
             "rows": rows,
             "build": (host or {}).get("pairs") or {},
             "compare": comparison,
+            "checks": checks,
         }
         (out / "results.json").write_text(json.dumps(result, indent=2) + "\n")
         plot(out / "ratios.png", rows, env)
@@ -584,6 +742,11 @@ def main():
     print("\n".join(results_table(rows, comparison is not None)))
     if comparison:
         print(comparison["summary"])
+    for check in checks.values():
+        if "summary" in check:
+            print(check["summary"].replace("**", ""))
+    if "sensitivity" in checks:
+        print("\n".join(sensitivity_lines(checks["sensitivity"])).replace("**", ""))
     for p in problems:
         print(f"problem: {p}", file=sys.stderr)
     nfailed = len({(r["pair"], r["workload"]) for r in rows if r["verdict"] == VERDICT_FAILED})

@@ -45,6 +45,7 @@ vng_boot() {
 		shift 2
 	fi
 	qemu_devices=$(sed -e 's/#.*//' "$FORK_ROOT/fork/guest/qemu-devices" | tr '\n' ' ')
+	qemu_devices+=${VNG_QEMU_EXTRA:+ $VNG_QEMU_EXTRA}
 	# rust_edu and the PCI sample both match the edu devices: udev must not load them at boot
 	# (by alias), so that the guest checks decide which one binds; modprobe by name still works.
 	local vng_args=(--disable-kvm --disable-microvm --force-9p --cpus 2 --memory 1G --verbose

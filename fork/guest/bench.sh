@@ -4,11 +4,14 @@
 # Guest side of fork/bench: measures each C-vs-Rust driver pair of fork/bench-pairs inside one
 # boot, and prints one record per measurement on the console for the host to collect.
 #
-# Usage (in the guest, as root): bench.sh MODROOT PAIRS REPS RUNTIME [RAMP]
+# Usage (in the guest, as root): bench.sh MODROOT PAIRS REPS RUNTIME [RAMP [MODE]]
 #   MODROOT  the INSTALL_MOD_PATH the host installed the kernel's modules into
 #   PAIRS    the pairs file (fork/bench-pairs)
 #   REPS     repetitions of every measurement, per side
 #   RUNTIME  seconds of measured I/O per run; RAMP (default 1) seconds of unmeasured I/O first
+#   MODE     icount (QEMU counts instructions: guest time is executed instructions) or host
+#            (guest time is the host's time); default host. It changes only the job balance
+#            check (see run_block) and is recorded.
 #
 # For every pair, workload and repetition, both sides are measured back to back: load the
 # module, wait for its device, run the workload, unload. The side that goes first alternates
@@ -23,11 +26,13 @@
 # A failed module load, device, fio run or unload is an error record; nothing is skipped.
 # The exit code is 1 if any record is an error.
 
-MODROOT=${1:?usage: bench.sh MODROOT PAIRS REPS RUNTIME [RAMP]}
-PAIRS=${2:?usage: bench.sh MODROOT PAIRS REPS RUNTIME [RAMP]}
-REPS=${3:?usage: bench.sh MODROOT PAIRS REPS RUNTIME [RAMP]}
-RUNTIME=${4:?usage: bench.sh MODROOT PAIRS REPS RUNTIME [RAMP]}
+USAGE="usage: bench.sh MODROOT PAIRS REPS RUNTIME [RAMP [MODE]]"
+MODROOT=${1:?$USAGE}
+PAIRS=${2:?$USAGE}
+REPS=${3:?$USAGE}
+RUNTIME=${4:?$USAGE}
 RAMP=${5:-1}
+MODE=${6:-host}
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH
 # Module parameters and fio options are split on blanks, never globbed.
 set -f
@@ -36,6 +41,10 @@ set -f
 DEVICE_WAIT=30
 # Seconds fio may take beyond its runtime and ramp (start-up, job set-up) before it is killed.
 FIO_SLACK=60
+# Instruction-counting mode: the lowest acceptable slowest/fastest job IOPS, and how many times
+# a run is tried (see run_block).
+BALANCE_MIN=0.95
+BALANCE_TRIES=3
 
 NRECORDS=0
 NERRORS=0
@@ -69,10 +78,14 @@ mp() { modprobe -d "$MODROOT" "$@"; }
 
 module_loaded() { grep -q "^$1 " /proc/modules; }
 
-# fio_extract JSON DIR: prints "IOPS P50 P99 ERROR" from fio's JSON output (--group_reporting,
-# so a single job) for direction DIR (read or write), or fails. fio's JSON printer puts one
-# key a line, so a small state machine that tracks the enclosing keys is enough; no JSON tool
-# is needed in the guest.
+# fio_extract JSON DIR: prints "IOPS P50 P99 ERROR CPU_NS SYS_NS BALANCE NJOBS" for direction
+# DIR (read or write) from fio's JSON output of a run without --group_reporting, or fails.
+# IOPS is the sum over the jobs; P50/P99 (completion latency percentiles, ns) are the jobs'
+# values weighted by their I/O counts; ERROR the first non-zero job error (else 0); CPU_NS and
+# SYS_NS the jobs' CPU time (user + system, and system alone; fio takes them from getrusage after
+# the ramp) per I/O in ns; BALANCE the lowest job's IOPS over the highest's (1 for one job).
+# fio's JSON printer puts one key a line, so a small state machine that tracks the enclosing
+# keys is enough; no JSON tool is needed in the guest.
 fio_extract() {
 	awk -v dir="$2" '
 	{
@@ -84,13 +97,13 @@ fio_extract() {
 		k = line; sub(/^"/, "", k); sub(/" : [[{]$/, "", k)
 		stack[++depth] = k
 		if (path() == "/jobs/")
-			njobs++
+			nj++
 		next
 	}
 	line ~ /^[[{]$/ {
 		stack[++depth] = ""
 		if (path() == "/jobs/")
-			njobs++
+			nj++
 		next
 	}
 	line ~ /^[]}],?$/ { if (depth > 0) depth--; next }
@@ -99,13 +112,21 @@ fio_extract() {
 		v = line; sub(/^"[^"]*" : /, "", v); sub(/,$/, "", v); gsub(/"/, "", v)
 		p = path()
 		if (p == "/jobs/" && k == "error")
-			err = v
+			err[nj] = v
+		else if (p == "/jobs/" && k == "job_runtime")
+			jr[nj] = v
+		else if (p == "/jobs/" && k == "usr_cpu")
+			usr[nj] = v
+		else if (p == "/jobs/" && k == "sys_cpu")
+			sys[nj] = v
 		else if (p == "/jobs//" dir && k == "iops")
-			iops = v
+			iops[nj] = v
+		else if (p == "/jobs//" dir && k == "total_ios")
+			ios[nj] = v
 		else if (p == "/jobs//" dir "/clat_ns/percentile" && k == "50.000000")
-			p50 = v
+			p50[nj] = v
 		else if (p == "/jobs//" dir "/clat_ns/percentile" && k == "99.000000")
-			p99 = v
+			p99[nj] = v
 	}
 	# The keys from the outermost object in, e.g. "/jobs//read" (array elements have no key).
 	function path(  i, s) {
@@ -115,9 +136,34 @@ fio_extract() {
 		return s
 	}
 	END {
-		if (njobs != 1 || iops == "" || p50 == "" || p99 == "" || err == "")
+		if (nj < 1)
 			exit 1
-		print iops, p50, p99, err
+		e = 0
+		for (j = 1; j <= nj; j++) {
+			# A job that completed no I/O (starved) has no percentiles.
+			if (iops[j] == "" || ios[j] == "" || err[j] == "" || jr[j] == "" ||
+			    usr[j] == "" || sys[j] == "" || (ios[j] + 0 > 0 && (p50[j] == "" || p99[j] == "")))
+				exit 1
+			# The values are strings (cut out of the line): +0 makes them numbers, so that
+			# the comparisons below are numeric.
+			if (e == 0 && err[j] + 0 != 0)
+				e = err[j]
+			iops[j] += 0
+			tiops += iops[j]
+			tios += ios[j]
+			w50 += p50[j] * ios[j]
+			w99 += p99[j] * ios[j]
+			# usr/sys are percentages of the job runtime (ms).
+			cpu += (usr[j] + sys[j]) / 100 * jr[j] * 1e6
+			scpu += sys[j] / 100 * jr[j] * 1e6
+			if (j == 1 || iops[j] < lo) lo = iops[j]
+			if (j == 1 || iops[j] > hi) hi = iops[j]
+		}
+		if (tios > 0)
+			printf "%.3f %.1f %.1f %s %.2f %.2f %.5f %d\n", tiops, w50 / tios, w99 / tios, e,
+				cpu / tios, scpu / tios, (hi > 0 ? lo / hi : 0), nj
+		else
+			printf "%.3f 0 0 %s 0 0 0 %d\n", tiops, e, nj
 	}' "$1"
 }
 
@@ -215,35 +261,53 @@ unload_side() {
 }
 
 # run_block PAIR SIDE MODULE DEVICE WORKLOAD REP ITER: one block measurement, one record.
-# Uses PARAMS (module parameters), SCHED (I/O scheduler) and WLARGS (the workload's fio options).
+# Uses PARAMS (module parameters), SCHED (I/O scheduler) and WLARGS (the workload's fio options,
+# plus jobs=N: the number of fio jobs, default the guest's CPUs).
+#
+# Each job is pinned to a CPU of its own (cpus_allowed_policy=split), so that two jobs never
+# share a CPU while another idles. Under instruction counting, where QEMU runs the vCPUs in
+# turn on one thread, a job that the guest scheduler left waiting would otherwise do almost no
+# I/O, and the sum over the jobs would be half of what the device does; so in that mode a run
+# whose slowest job does less than BALANCE_MIN of the fastest one's IOPS is run again, up to
+# BALANCE_TRIES times, and is an error after that.
 run_block() {
 	local pair=$1 side=$2 module=$3 device=$4 wl=$5 rep=$6 iter=$7
-	local iodepth=1 dir= a fields err uerr sched qsched m
+	local iodepth=1 jobs=$NPROC dir= a fields err uerr sched qsched m try fioargs cpus
+	fioargs=
 	for a in $WLARGS; do
 		case $a in
+		jobs=*)
+			jobs=${a#jobs=}
+			continue
+			;;
 		iodepth=*) iodepth=${a#iodepth=} ;;
 		rw=read | rw=randread) dir=read ;;
 		rw=write | rw=randwrite) dir=write ;;
 		rw=* | readwrite=*) dir=mixed ;;
 		esac
+		fioargs="$fioargs --$a"
 	done
-	fields=$(json_obj kind '"block"' engine "$(json_str "$ENGINE")" numjobs "$NPROC" \
+	err=
+	case $dir in
+	read | write) ;;
+	*) err="workload $wl must set rw= to a read-only or write-only pattern, has: $WLARGS" ;;
+	esac
+	case $jobs in
+	'' | *[!0-9]* | 0*)
+		err="workload $wl: jobs=$jobs is not a number of at least 1"
+		jobs=0
+		;;
+	*) [ "$jobs" -le "$NPROC" ] || err="workload $wl: jobs=$jobs, but the guest has $NPROC CPUs" ;;
+	esac
+	fields=$(json_obj kind '"block"' engine "$(json_str "$ENGINE")" numjobs "$jobs" \
 		iodepth "$iodepth" runtime_s "$RUNTIME" ramp_s "$RAMP")
 	fields=",${fields#\{}"
 	fields=${fields%\}}
-
-	if [ -n "$FATAL" ]; then
-		record "$pair" "$side" "$module" "$wl" "$rep" "$iter" "$FATAL" "$fields"
+	[ -n "$FATAL" ] && err=$FATAL
+	if [ -n "$err" ]; then
+		record "$pair" "$side" "$module" "$wl" "$rep" "$iter" "$err" "$fields"
 		return
 	fi
-	case $dir in
-	read | write) ;;
-	*)
-		record "$pair" "$side" "$module" "$wl" "$rep" "$iter" \
-			"workload $wl must set rw= to a read-only or write-only pattern, has: $WLARGS" "$fields"
-		return
-		;;
-	esac
 
 	# shellcheck disable=SC2086 # PARAMS is a list of module parameters
 	if ! err=$(load_side "$module" "$device" $PARAMS); then
@@ -263,30 +327,45 @@ run_block() {
 	fi
 	fields="$fields,\"sched\":$(json_str "$sched")"
 
-	if [ -z "$err" ]; then
+	cpus=0
+	[ "$jobs" -gt 1 ] && cpus="0-$((jobs - 1))"
+	try=0
+	while [ -z "$err" ]; do
+		try=$((try + 1))
+		# shellcheck disable=SC2086 # fioargs is a list of fio options
 		set -- --name="$wl" --filename="$device" --ioengine="$ENGINE" --direct=1 \
-			--numjobs="$NPROC" --group_reporting --time_based --runtime="$RUNTIME" \
-			--ramp_time="$RAMP" --norandommap --randrepeat=0 --percentile_list=50:99
-		for a in $WLARGS; do
-			set -- "$@" "--$a"
-		done
+			--numjobs="$jobs" --cpus_allowed="$cpus" --cpus_allowed_policy=split \
+			--time_based --runtime="$RUNTIME" --ramp_time="$RAMP" --norandommap \
+			--randrepeat=0 --percentile_list=50:99 $fioargs
 		if ! err=$(fio_run "$TMP/fio.json" "$@"); then
-			:
+			break
 		elif ! m=$(fio_extract "$TMP/fio.json" "$dir"); then
-			err="fio gave no $dir IOPS/latency percentiles in its JSON output"
-		else
-			# shellcheck disable=SC2086 # split "IOPS P50 P99 ERROR"
-			set -- $m
-			if [ "$4" != 0 ]; then
-				err="fio reports error $4 ($(sed -n 's/.*"verror" : "\(.*\)",*$/\1/p' \
-					"$TMP/fio.json" | head -1))"
-			elif [ "$(printf '%s\n' "$1" | awk '{ print ($1 > 0) }')" != 1 ]; then
-				err="fio completed no I/O ($dir IOPS $1)"
-			else
-				fields="$fields,\"iops\":$1,\"lat_p50_ns\":$2,\"lat_p99_ns\":$3"
-			fi
+			err="fio gave no $dir IOPS/latency percentiles/CPU usage in its JSON output"
+			break
 		fi
-	fi
+		# shellcheck disable=SC2086 # split "IOPS P50 P99 ERROR CPU_NS SYS_NS BALANCE NJOBS"
+		set -- $m
+		if [ "$4" != 0 ]; then
+			err="fio reports error $4 ($(sed -n 's/.*"verror" : "\(.*\)",*$/\1/p' \
+				"$TMP/fio.json" | head -1))"
+		elif [ "$(printf '%s\n' "$1" | awk '{ print ($1 > 0) }')" != 1 ]; then
+			err="fio completed no I/O ($dir IOPS $1)"
+		elif [ "$8" != "$jobs" ]; then
+			err="fio reported $8 job(s), not $jobs"
+		elif [ "$MODE" = icount ] &&
+			[ "$(echo "$7" | awk -v m="$BALANCE_MIN" '{ print ($1 < m) }')" = 1 ]; then
+			if [ "$try" -lt "$BALANCE_TRIES" ]; then
+				progress "$pair $wl $side rep $rep: unbalanced jobs (slowest/fastest $7), again"
+				continue
+			fi
+			err="the jobs stayed unbalanced in $try runs (slowest/fastest IOPS $7)"
+		else
+			fields="$fields,\"iops\":$1,\"lat_p50_ns\":$2,\"lat_p99_ns\":$3"
+			fields="$fields,\"cpu_ns_per_io\":$5,\"sys_ns_per_io\":$6,\"job_balance\":$7"
+			fields="$fields,\"tries\":$try"
+		fi
+		break
+	done
 
 	# Unload even after a failed run, and report a failed unload: the next load of this module
 	# would otherwise find the old instance.
@@ -321,6 +400,10 @@ rest_of() {
 case "$REPS$RUNTIME$RAMP" in
 *[!0-9]*) echo "bench.sh: REPS, RUNTIME and RAMP must be whole numbers" >&2; exit 2 ;;
 esac
+case $MODE in
+icount | host) ;;
+*) echo "bench.sh: MODE is icount or host, not '$MODE'" >&2; exit 2 ;;
+esac
 
 NPROC=$(nproc)
 FIO_VERSION=$(fio --version 2>/dev/null) || FIO_VERSION=
@@ -344,6 +427,7 @@ done
 echo "BENCHENV $(json_obj nproc "$NPROC" fio "$(json_str "$FIO_VERSION")" \
 	engine "$(json_str "$ENGINE")" engine_note "$(json_str "$ENGINE_NOTE")" \
 	kernel "$(json_str "$(uname -r)")" reps "$REPS" runtime_s "$RUNTIME" ramp_s "$RAMP" \
+	mode "$(json_str "$MODE")" \
 	fatal "$(json_str "$FATAL")" plan "[$plan]")"
 [ -n "$FATAL" ] && progress "FATAL: $FATAL"
 
