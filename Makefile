@@ -11,9 +11,12 @@
 #
 # LLVM=1 finds Debian's LLVM 19 (/usr/lib/llvm-19/bin); rustc comes from rust-toolchain.toml.
 # BUILD=name selects another build folder (default: rust-lts) for a second configuration.
+# TOOLCHAIN=name builds with another toolchain of fork/toolchains.conf (minimum, stable,
+# nightly; install it once with fork/toolchains NAME), in its own folder (tc-NAME).
 
 FORK_ROOT := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
-export FORK_CONFIG_NAME := $(or $(BUILD),rust-lts)
+export FORK_TOOLCHAIN := $(TOOLCHAIN)
+export FORK_CONFIG_NAME := $(or $(BUILD),$(if $(filter-out pin,$(TOOLCHAIN)),tc-$(TOOLCHAIN)),rust-lts)
 $(foreach line,$(shell FORK_CONFIG_NAME=$(FORK_CONFIG_NAME) $(FORK_ROOT)/fork/env),$(eval $(line)))
 export PATH RUSTUP_TOOLCHAIN
 LLVM ?= 1

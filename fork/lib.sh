@@ -18,6 +18,22 @@ FORK_CACHE=${LINUX_RUST_LTS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/linux-rust-lt
 # A file-system and make friendly key for the pinned base ("6.12.117-1~deb12u1" has a '~').
 BASE_KEY=${BASE_VERSION//[^A-Za-z0-9.+-]/_}
 FORK_SRC=$FORK_CACHE/src/$BASE_KEY
+
+# FORK_TOOLCHAIN=NAME builds with toolchain NAME of fork/toolchains.conf (which fork/toolchains
+# NAME installs), in a build folder of its own, tc-NAME: make LLVM=1 TOOLCHAIN=nightly does it.
+if [ -n "${FORK_TOOLCHAIN:-}" ]; then
+	read -r _ fork_tc fork_bg _ < <(sed 's/#.*//' "$FORK_ROOT/fork/toolchains.conf" |
+		awk -v n="$FORK_TOOLCHAIN" '$1 == n')
+	if [ -z "${fork_bg:-}" ]; then
+		printf 'error: no toolchain %s in fork/toolchains.conf\n' "$FORK_TOOLCHAIN" >&2
+		exit 1
+	fi
+	if [ "$fork_tc" != pin ]; then
+		FORK_RUSTUP_TOOLCHAIN=${FORK_RUSTUP_TOOLCHAIN:-$fork_tc}
+		FORK_CONFIG_NAME=${FORK_CONFIG_NAME:-tc-$FORK_TOOLCHAIN}
+	fi
+	FORK_BINDGEN_BIN=${FORK_BINDGEN_BIN:-$FORK_CACHE/bindgen/$fork_bg/bin}
+fi
 FORK_CONFIG_NAME=${FORK_CONFIG_NAME:-rust-lts}
 FORK_OUT=${FORK_OUT:-$FORK_CACHE/build/$BASE_KEY/$FORK_CONFIG_NAME}
 FORK_VENV=$FORK_CACHE/venv
@@ -26,10 +42,12 @@ FORK_KUNITCONFIG=$FORK_ROOT/kernel/configs/rust-lts.kunitconfig
 LLVM_BIN=/usr/lib/llvm-19/bin
 
 # The toolchain the fork is pinned to: Debian's LLVM 19 under the names Kbuild's LLVM=1 expects,
-# the rustc named by rust-toolchain.toml, and cargo-installed bindgen.
-RUSTUP_TOOLCHAIN=$(sed -n 's/^channel *= *"\(.*\)"/\1/p' "$FORK_ROOT/rust-toolchain.toml")
+# the rustc named by rust-toolchain.toml, and cargo-installed bindgen. fork/toolchains builds
+# with others: FORK_RUSTUP_TOOLCHAIN names the rustup toolchain instead, and FORK_BINDGEN_BIN a
+# folder whose bindgen comes first.
+RUSTUP_TOOLCHAIN=${FORK_RUSTUP_TOOLCHAIN:-$(sed -n 's/^channel *= *"\(.*\)"/\1/p' "$FORK_ROOT/rust-toolchain.toml")}
 export RUSTUP_TOOLCHAIN
-export PATH="$LLVM_BIN:$HOME/.cargo/bin:$FORK_VENV/bin:$PATH:/usr/sbin:/sbin"
+export PATH="${FORK_BINDGEN_BIN:+$FORK_BINDGEN_BIN:}$LLVM_BIN:$HOME/.cargo/bin:$FORK_VENV/bin:$PATH:/usr/sbin:/sbin"
 
 JOBS=${JOBS:-$(nproc)}
 

@@ -121,9 +121,9 @@ pub unsafe trait Device {
     }
 }
 
+#[cfg(CONFIG_PCI)]
 // SAFETY: The PCI core points `dma_mask` of every PCI device at the device's own `dma_mask`
 // field; a `pci::Device` in the `Core` or `Bound` context is probing or bound to its driver.
-#[cfg(CONFIG_PCI)]
 unsafe impl<Ctx: BoundContext> Device for crate::pci::Device<Ctx> {
     fn as_dma_device(&self) -> &device::Device {
         self.as_normal()

@@ -177,8 +177,10 @@ pub trait MiscDevice: Sized {
 /// impl MiscDevice for Hello {
 ///     type Ptr = Arc<u32>;
 ///     type RegistrationData = Arc<u32>;
-///     // SAFETY: Doctests are built into the kernel image, whose `THIS_MODULE` is NULL.
-///     const OWNER: &'static ThisModule = &unsafe { ThisModule::from_ptr(core::ptr::null_mut()) };
+///     const OWNER: &'static ThisModule = {
+///         // SAFETY: Doctests are built into the kernel image, whose `THIS_MODULE` is NULL.
+///         &unsafe { ThisModule::from_ptr(core::ptr::null_mut()) }
+///     };
 ///
 ///     fn open(data: &Arc<u32>) -> Result<Arc<u32>> {
 ///         Ok(data.clone())
