@@ -17,7 +17,8 @@
 FORK_ROOT := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
 export FORK_TOOLCHAIN := $(TOOLCHAIN)
 export FORK_CONFIG_NAME := $(or $(BUILD),$(if $(filter-out pin,$(TOOLCHAIN)),tc-$(TOOLCHAIN)),rust-lts)
-$(foreach line,$(shell FORK_CONFIG_NAME=$(FORK_CONFIG_NAME) $(FORK_ROOT)/fork/env),$(eval $(line)))
+$(foreach line,$(shell FORK_CONFIG_NAME=$(FORK_CONFIG_NAME) FORK_TOOLCHAIN=$(TOOLCHAIN) \
+	$(FORK_ROOT)/fork/env),$(eval $(line)))
 export PATH RUSTUP_TOOLCHAIN
 LLVM ?= 1
 export LLVM
