@@ -13,11 +13,14 @@
 # BUILD=name selects another build folder (default: rust-lts) for a second configuration.
 # TOOLCHAIN=name builds with another toolchain of fork/toolchains.conf (minimum, stable,
 # nightly; install it once with fork/toolchains NAME), in its own folder (tc-NAME).
+# KERNEL=debug builds the debug kernel the tests run on (fork/debug.config: KASAN, lockdep,
+# fault injection, ...), in its own folder (debug).
 
 FORK_ROOT := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
 export FORK_TOOLCHAIN := $(TOOLCHAIN)
-export FORK_CONFIG_NAME := $(or $(BUILD),$(if $(filter-out pin,$(TOOLCHAIN)),tc-$(TOOLCHAIN)),rust-lts)
-$(foreach line,$(shell FORK_CONFIG_NAME=$(FORK_CONFIG_NAME) FORK_TOOLCHAIN=$(TOOLCHAIN) \
+export FORK_KERNEL := $(KERNEL)
+export FORK_CONFIG_NAME := $(or $(BUILD),$(if $(filter-out pin,$(TOOLCHAIN)),tc-$(TOOLCHAIN)),$(if $(filter debug,$(KERNEL)),debug),rust-lts)
+$(foreach line,$(shell FORK_CONFIG_NAME=$(FORK_CONFIG_NAME) FORK_TOOLCHAIN=$(TOOLCHAIN) FORK_KERNEL=$(KERNEL) \
 	$(FORK_ROOT)/fork/env),$(eval $(line)))
 export PATH RUSTUP_TOOLCHAIN
 LLVM ?= 1

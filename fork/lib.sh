@@ -34,6 +34,20 @@ if [ -n "${FORK_TOOLCHAIN:-}" ]; then
 	fi
 	FORK_BINDGEN_BIN=${FORK_BINDGEN_BIN:-$FORK_CACHE/bindgen/$fork_bg/bin}
 fi
+# FORK_KERNEL=debug is the debug kernel the tests run on: fork/debug.config on top of the
+# fragment, in the build folder "debug" (make LLVM=1 KERNEL=debug; fork/kconfig applies it).
+FORK_EXTRA_FRAGMENTS=()
+case ${FORK_KERNEL:-} in
+"" | test) ;;
+debug)
+	FORK_CONFIG_NAME=${FORK_CONFIG_NAME:-debug}
+	FORK_EXTRA_FRAGMENTS=("$FORK_ROOT/fork/debug.config")
+	;;
+*)
+	printf 'error: FORK_KERNEL (KERNEL=) is "test" or "debug", not "%s"\n' "$FORK_KERNEL" >&2
+	exit 1
+	;;
+esac
 FORK_CONFIG_NAME=${FORK_CONFIG_NAME:-rust-lts}
 FORK_OUT=${FORK_OUT:-$FORK_CACHE/build/$BASE_KEY/$FORK_CONFIG_NAME}
 FORK_VENV=$FORK_CACHE/venv

@@ -27,15 +27,19 @@ vng_install_modules() {
 }
 
 # vng_install_selftests: builds the user-space tests of our drivers into $VNG_MODROOT/selftests,
-# against the fork's own uapi headers (searched after the system's, which have the rest).
+# against the fork's own uapi headers (searched after the system's, which have the rest): the
+# edu driver's test and misc_fuzz, the device-node fuzzer of the reliability checks.
 vng_install_selftests() {
-	local src=$FORK_SRC/tools/testing/selftests/drivers/rust_edu/rust_edu_test.c
+	local t=$FORK_SRC/tools/testing/selftests/drivers
 	mkdir -p "$VNG_MODROOT/selftests"
 	clang -O2 -Wall -Werror -idirafter "$FORK_SRC/include/uapi" -o "$VNG_MODROOT/selftests/rust_edu_test" \
-		"$src" || die "building $src failed"
+		"$t/rust_edu/rust_edu_test.c" || die "building $t/rust_edu/rust_edu_test.c failed"
+	clang -O2 -Wall -Werror -pthread -o "$VNG_MODROOT/selftests/misc_fuzz" "$t/misc_fuzz/misc_fuzz.c" ||
+		die "building $t/misc_fuzz/misc_fuzz.c failed"
 }
 
 # vng_boot [--timeout SECONDS] VNG-ARG...: boots $FORK_OUT's kernel and passes VNG-ARGs on to vng
+# (VNG_QEMU_EXTRA: more QEMU options)
 # (--exec CMD to run a command, nothing for an interactive shell). With --timeout, QEMU is
 # stopped after SECONDS and the exit code is 124, as timeout(1) does.
 vng_boot() {
@@ -60,9 +64,9 @@ vng_boot() {
 }
 
 # vng_log_problems LOG: prints (up to 20 of) the console log's lines that show an oops, BUG,
-# WARN, KASAN or UBSAN report, call trace or panic. The guest scripts' own lines ("# ..."
+# WARN, KASAN, UBSAN, lockdep or DMA-API report, call trace or panic. The guest scripts' own lines ("# ..."
 # diagnostics, BENCH records) are not kernel messages and are left out.
 vng_log_problems() {
-	grep -E 'Oops|BUG:|WARNING:|Call Trace|KASAN|UBSAN|general protection fault|Kernel panic' "$1" |
+	grep -E 'Oops|BUG:|WARNING:|Call Trace|KASAN|UBSAN|general protection fault|Kernel panic|DMA-API: [^ ]* [^ ]*: |possible circular|inconsistent lock|DEBUG_LOCKS_WARN_ON' "$1" |
 		grep -v -e '^# ' -e '^BENCH' | head -20
 }

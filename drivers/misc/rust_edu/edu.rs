@@ -392,12 +392,10 @@ impl Edu {
                 writer.write(&info).inspect_err(|e| self.user_fault(e))?;
                 Ok(0)
             }
-            // Not ours (e.g. `TCGETS` from `isatty()`): refused quietly, as user space asks such
-            // things of any file.
-            _ => {
-                dev_dbg!(self.pdev, "unknown ioctl {:#x}\n", cmd);
-                Err(ENOTTY)
-            }
+            // Not ours (e.g. `TCGETS` from `isatty()`): refused without a log line, as user
+            // space asks such things of any file (a debug line would be printed on every call
+            // where debug assertions are on, and any user could flood the log with it).
+            _ => Err(ENOTTY),
         }
     }
 }

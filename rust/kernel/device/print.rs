@@ -84,7 +84,9 @@ impl Device {
     /// Prints a debug-level message (level 7) prefixed with the device name.
     ///
     /// Printed only when debug assertions are enabled (`CONFIG_RUST_DEBUG_ASSERTIONS`), like
-    /// [`pr_debug!`](crate::pr_debug); prefer the [`dev_dbg!`](crate::dev_dbg) macro.
+    /// [`pr_debug!`](crate::pr_debug), and then on every call: never on a path that user space
+    /// can take at will (a bad ioctl number, say), where any user could flood the log; use a
+    /// `*_ratelimited!` macro or nothing there. Prefer the [`dev_dbg!`](crate::dev_dbg) macro.
     pub fn pr_dbg(&self, args: fmt::Arguments<'_>) {
         if cfg!(debug_assertions) {
             self.printk(bindings::KERN_DEBUG, args);
@@ -202,7 +204,8 @@ macro_rules! dev_info {
 /// Prints a debug-level message (level 7) prefixed with the device name.
 ///
 /// Takes a [`Device`] (or anything that dereferences to one) and [`core::format_args!`]
-/// arguments.
+/// arguments. Printed on every call where debug assertions are on: not for paths that user
+/// space can take at will (see [`Device::pr_dbg`]).
 #[macro_export]
 macro_rules! dev_dbg {
     ($($arg:tt)*) => {

@@ -1,0 +1,568 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Reliability checks, sourced by rust-checks.sh: fault injection, fuzzing and surprise removal
+# for every Rust driver, on the debug kernel (fork/debug.config; on a kernel without fault
+# injection they are skipped). Each check prints one record for fork/reliability_report:
+#
+#   RELIABILITY check=NAME driver=MODULE key=value...
+#
+# with the figures it measured (faults injected, cycles, calls that reached the driver,
+# removals, splats). A splat is a kernel-log line of an oops, BUG, WARN, KASAN, UBSAN, lockdep
+# or DMA-API report during the check; any splat fails it.
+#
+# Fault injection: failslab and fail_page_alloc, for the checking task only (task-filter,
+# /proc/PID/make-it-fail) and only for allocations with the driver's code on the stack (the
+# stack-trace filter on the module's memory), at FI_PERCENT percent. Injected failures are
+# counted from the attributes' "times" counters, which the kernel decrements per failure.
+#
+# Fuzzing: misc_fuzz (tools/testing/selftests/drivers/misc_fuzz), seeded with $FUZZ_SEED (set by
+# fork/boot --seed; random otherwise, and printed). Calls are counted at the driver: a kprobe on
+# each file-operation entry point of the misc device abstraction in the driver's module, read
+# from the kernel's kprobe_profile.
+
+DEBUGFS=/sys/kernel/debug
+TRACEFS=/sys/kernel/tracing
+FUZZ=$MODROOT/selftests/misc_fuzz
+FI_ATTRS="failslab fail_page_alloc"
+FI_PERCENT=${FI_PERCENT:-3}
+# Cycles per driver under injection: probe/unbind (BIND_CYCLES on each of the 2 devices) and
+# open/ioctl/write/read/close (FILE_CYCLES). On the debug kernel under TCG a bind and unbind
+# takes about 0.5 s, so these fit the CI time limit rather than reaching 1,000 bind cycles.
+BIND_CYCLES=${BIND_CYCLES:-100}
+# Fuzzed calls per node (about 150 a second reach the edu driver on the debug kernel under TCG).
+FUZZ_CALLS=${FUZZ_CALLS:-20000}
+FILE_CYCLES=${FILE_CYCLES:-1000}
+FI_TIMES=1000000
+# Only allocations within FI_DEPTH frames of the driver's code fail: its own (and its Rust
+# abstractions', inlined into it) and those of the calls it makes a level or two down. Deeper
+# ones belong to other subsystems' internals: ACPICA's interpreter, which evaluates _PRT when a
+# PCI device is enabled, does not survive failed allocations (a use-after-free in
+# acpi_ut_update_object_reference() after AE_NO_MEMORY, seen here with a depth of 32).
+FI_DEPTH=10
+# x86_64's module area (above the kernel image's 1 GiB, where KASLR may put the kernel): a
+# stack filter on it fails only allocations made under module code.
+MODULES_AREA="0xffffffffc0000000 0xfffffffffeffffff"
+
+# The logged problems (as fork/vng.sh's vng_log_problems sees them) since mark_log.
+splats() {
+	new_log | grep -E 'Oops|BUG:|WARNING:|Call Trace|KASAN|UBSAN|general protection|Kernel panic|DMA-API: [^ ]* [^ ]*: |possible circular|inconsistent lock|DEBUG_LOCKS_WARN_ON' |
+		grep -c .
+}
+
+# A record of the check's figures; fails the check (returns 1) if it saw splats.
+record() {
+	s=$(splats)
+	echo "RELIABILITY $* splats=$s"
+	if [ "$s" -ne 0 ]; then
+		diag "the kernel log shows:"
+		new_log | grep -E 'Oops|BUG:|WARNING:|KASAN|UBSAN|general protection|DMA-API|possible circular|inconsistent lock' |
+			head -10 | sed 's/^/# /'
+		return 1
+	fi
+}
+
+fi_available() {
+	mountpoint -q "$DEBUGFS" || mount -t debugfs none "$DEBUGFS" 2>/dev/null
+	[ -d "$DEBUGFS/failslab" ] && [ -d "$DEBUGFS/fail_page_alloc" ] || {
+		diag "this kernel has no fault injection (the debug kernel has: FORK_KERNEL=debug): SKIP"
+		return 1
+	}
+	[ -x "$FUZZ" ] || { diag "$FUZZ is missing"; return 1; }
+}
+
+# The memory range of a loaded module ("START END"), from /proc/modules.
+module_range() {
+	awk -v m="$1" '$1 == m { printf "%s %s\n", $6, $2 }' /proc/modules | {
+		read -r start size || exit 1
+		# Module addresses do not fit the shell's signed arithmetic: add to the low half.
+		case $start in 0xffffffff????????) ;; *) exit 1 ;; esac
+		low=0x${start#0xffffffff}
+		printf '%s 0xffffffff%08x\n' "$start" "$((low + size))"
+	}
+}
+
+# The IRQ core's register_irq_proc() ignores a failure to create an interrupt's /proc/irq
+# entries, and unregister_irq_proc() then WARNs about the entries it does not find: a limit of
+# the base kernel, not of the drivers, so allocations under register_irq_proc() are not failed.
+# (Its range in kallsyms: the function's address up to the next text symbol's.)
+irq_proc_range() {
+	awk 'found && $2 ~ /^[tT]$/ { print $1; exit } $3 == "register_irq_proc" { print $1; found = 1 }' \
+		/proc/kallsyms | tr '\n' ' '
+}
+IRQ_PROC_RANGE=
+
+# fi_arm START END: failures at FI_PERCENT for make-it-fail tasks, under code in START..END.
+fi_arm() {
+	[ -n "$IRQ_PROC_RANGE" ] || IRQ_PROC_RANGE=$(irq_proc_range)
+	set -- "$1" "$2" $IRQ_PROC_RANGE
+	[ $# -eq 4 ] || { diag "register_irq_proc() is not in /proc/kallsyms"; return 1; }
+	for a in $FI_ATTRS; do
+		d=$DEBUGFS/$a
+		echo 0 >"$d/probability"
+		echo 1 >"$d/interval"
+		echo "$FI_TIMES" >"$d/times"
+		echo 0 >"$d/space"
+		echo 0 >"$d/verbose"
+		echo Y >"$d/task-filter"
+		echo N >"$d/ignore-gfp-wait"
+		echo "$1" >"$d/require-start"
+		echo "$2" >"$d/require-end"
+		echo "0x$3" >"$d/reject-start"
+		echo "0x$4" >"$d/reject-end"
+		echo "$FI_DEPTH" >"$d/stacktrace-depth"
+	done
+	echo N >"$DEBUGFS/fail_page_alloc/ignore-gfp-highmem"
+	echo 0 >"$DEBUGFS/fail_page_alloc/min-order"
+	for a in $FI_ATTRS; do
+		echo "$FI_PERCENT" >"$DEBUGFS/$a/probability"
+	done
+}
+
+# fi_disarm: stops injecting; prints the number of failures injected since fi_arm.
+fi_disarm() {
+	n=0
+	for a in $FI_ATTRS; do
+		echo 0 >"$DEBUGFS/$a/probability"
+		left=$(cat "$DEBUGFS/$a/times")
+		n=$((n + FI_TIMES - left))
+		echo -1 >"$DEBUGFS/$a/times"
+	done
+	echo $n
+}
+
+# faulty CMD...: runs CMD as a task that fault injection may fail (its children inherit it).
+faulty() {
+	sh -c 'echo 1 >/proc/self/make-it-fail && exec "$@"' faulty "$@"
+}
+
+# bind_cycles DRIVERDIR N ADDR...: N times, unbinds and binds each device ADDR under fault
+# injection. Prints "cycles bound failed errnos"; a failed bind must leave the device unbound.
+# (No command substitution in the loop: a fork takes a third of a second on the debug kernel.)
+bind_cycles() {
+	faulty sh -c '
+		drv=$1 n=$2
+		shift 2
+		i=0 ok=0 bad=0 errs=
+		err=/tmp/bind_cycles.err.$$
+		while [ $i -lt $n ]; do
+			for a in "$@"; do
+				[ -e "$drv/$a" ] && echo "$a" >"$drv/unbind"
+				if echo "$a" 2>"$err" >"$drv/bind"; then
+					ok=$((ok + 1))
+					continue
+				fi
+				bad=$((bad + 1))
+				read -r e <"$err"
+				case $e in
+				*"Cannot allocate memory") e=ENOMEM ;;
+				*"Input/output error") e=EIO ;;
+				*"No such device") e=ENODEV ;;
+				*"Invalid argument") e=EINVAL ;;
+				*"No space left on device") e=ENOSPC ;;
+				*"Device or resource busy") e=EBUSY ;;
+				*) e=$(echo "${e##*: }" | tr " " -) ;;
+				esac
+				case " $errs " in *" $e "*) ;; *) errs="$errs $e" ;; esac
+				if [ -e "$drv/$a" ]; then
+					echo "# $a is bound after a failed bind ($e)"
+					exit 1
+				fi
+			done
+			i=$((i + 1))
+		done
+		rm -f "$err"
+		echo "$((n * $#)) $ok $bad $errs"
+	' bind_cycles "$@"
+}
+
+# bind_cycles_parallel DRIVERDIR N RANGE ADDR...: bind_cycles on each device at once, under
+# injection for code in RANGE; sets cycles, bound, refused, errs and injected.
+bind_cycles_parallel() {
+	drv=$1 n=$2 range=$3
+	shift 3
+	fi_arm $range || return 1
+	for a in "$@"; do
+		bind_cycles "$drv" "$n" "$a" >"/tmp/bind_cycles.$a" &
+	done
+	wait
+	injected=$(fi_disarm)
+	cycles=0 bound=0 refused=0 errs=
+	for a in "$@"; do
+		out=$(cat "/tmp/bind_cycles.$a")
+		echo "$out" | grep '^#' && return 1
+		set -- $(echo "$out" | tail -1)
+		[ $# -ge 3 ] || { diag "bind cycles on $a did not report"; return 1; }
+		cycles=$((cycles + $1)) bound=$((bound + $2)) refused=$((refused + $3))
+		shift 3
+		errs="$errs $*"
+	done
+	errs=$(echo $errs | tr ' ' '\n' | sort -u | tr '\n' ' ')
+}
+
+# rebind_all DRIVERDIR ADDR...: binds every device ADDR that is not bound (without injection).
+rebind_all() {
+	drv=$1
+	shift
+	for a in "$@"; do
+		[ -e "$drv/$a" ] || echo "$a" >"$drv/bind" || { diag "rebinding $a failed"; return 1; }
+	done
+}
+
+# probe_faults DRIVERDIR RANGE ADDR...: the probe-path fault injection of a PCI driver whose
+# module is at RANGE: bind cycles on every device ADDR at once under failslab and
+# fail_page_alloc. Sets cycles, bound, refused and injected.
+probe_faults() {
+	drv=$1 range=$2
+	shift 2
+	bind_cycles_parallel "$drv" "$BIND_CYCLES" "$range" "$@" || return 1
+	diag "probe/unbind: $cycles cycles, $bound bound, $refused refused ($errs), $injected faults injected"
+	rebind_all "$drv" "$@"
+}
+
+check_faults_edu() {
+	fi_available || return 4
+	echo "RELIABILITY check=faults_edu driver=rust_edu"
+	edu_ready || return 1
+	set -- $(edu_devices)
+	mark_log
+	range=$(module_range rust_edu) || { diag "rust_edu is not in /proc/modules"; return 1; }
+	probe_faults "$EDU_DRV" "$range" "$@" || return 1
+	# Open/ioctl/write/read/close cycles, half on each device, both at once (each cycle's write
+	# and read are DMA transfers, 100 ms each in QEMU's edu).
+	fi_arm $range || return 1
+	for a in "$@"; do
+		faulty "$FUZZ" --cycles $((FILE_CYCLES / 2)) --ioctl 0x8010ed02 "$(edu_node "$a")" >/tmp/faults_edu.$a 2>&1 &
+	done
+	wait
+	injected2=$(fi_disarm)
+	fails=0
+	for a in "$@"; do
+		tail -1 "/tmp/faults_edu.$a" | sed 's/^/# /'
+		grep -q "^misc_fuzz: $((FILE_CYCLES / 2)) cycles.* 0 unexpected" "/tmp/faults_edu.$a" ||
+			{ grep '^#' "/tmp/faults_edu.$a" | head -5; fails=1; }
+	done
+	diag "file operations: $FILE_CYCLES cycles, $injected2 faults injected"
+	[ $fails -eq 0 ] || return 1
+	# After injection: the devices work normally.
+	for a in "$@"; do
+		edu_test "$(edu_node "$a")" >/dev/null || { diag "$a does not work after injection"; return 1; }
+	done
+	[ "$injected" -gt 0 ] && [ "$injected2" -gt 0 ] || { diag "no fault was injected"; return 1; }
+	record check=faults_edu driver=rust_edu faults_injected=$((injected + injected2)) \
+		probe_cycles=$cycles probes_refused=$refused file_cycles=$FILE_CYCLES
+}
+
+check_faults_pci() {
+	fi_available || return 4
+	echo "RELIABILITY check=faults_pci driver=rust_driver_pci"
+	grep -q '^rust_edu ' /proc/modules && { mp -r rust_edu || return 1; }
+	grep -q '^rust_driver_pci ' /proc/modules || mp rust_driver_pci || return 1
+	set -- $(edu_devices)
+	mark_log
+	range=$(module_range rust_driver_pci) || { diag "rust_driver_pci is not in /proc/modules"; return 1; }
+	probe_faults "$PCI_DRV" "$range" "$@" || return 1
+	before=$(dmesg | grep -c 'liveness ok, 5! = 120 by interrupt')
+	for a in "$@"; do
+		echo "$a" >"$PCI_DRV/unbind" && echo "$a" >"$PCI_DRV/bind" || { diag "$a: rebind failed"; return 1; }
+	done
+	n=$(($(dmesg | grep -c 'liveness ok, 5! = 120 by interrupt') - before))
+	# Each bind probes twice on a kernel with driver-remove testing.
+	[ "$n" -ge 2 ] || { diag "the devices do not work after injection ($n probe reports)"; return 1; }
+	mp -r rust_driver_pci || return 1
+	[ "$injected" -gt 0 ] || { diag "no fault was injected"; return 1; }
+	record check=faults_pci driver=rust_driver_pci faults_injected=$injected \
+		probe_cycles=$cycles probes_refused=$refused
+}
+
+check_faults_misc() {
+	fi_available || return 4
+	echo "RELIABILITY check=faults_misc driver=rust_misc_device"
+	grep -q '^rust_misc_device ' /proc/modules && { mp -r rust_misc_device || return 1; }
+	mark_log
+	# Loads (the module's init registers the device) under injection: only allocations under
+	# module code fail, which is the sample's init while it loads. (25: a load and unload takes
+	# 2 to 4 s on the debug kernel under TCG.)
+	loads=25
+	fi_arm $MODULES_AREA || return 1
+	i=0 loaded=0 refused=0
+	while [ $i -lt $loads ]; do
+		if faulty modprobe -q -d "$MODROOT" rust_misc_device 2>/dev/null; then
+			loaded=$((loaded + 1))
+			[ -c "$MISC_DEV" ] || { fi_disarm >/dev/null; diag "loaded without $MISC_DEV"; return 1; }
+			mp -r rust_misc_device || { fi_disarm >/dev/null; return 1; }
+		else
+			refused=$((refused + 1))
+			! grep -q '^rust_misc_device ' /proc/modules ||
+				{ fi_disarm >/dev/null; diag "a failed load left the module loaded"; return 1; }
+		fi
+		i=$((i + 1))
+	done
+	injected=$(fi_disarm)
+	diag "module load: $loads cycles, $loaded loaded, $refused refused, $injected faults injected"
+	mp rust_misc_device || return 1
+	range=$(module_range rust_misc_device) || { diag "rust_misc_device is not in /proc/modules"; return 1; }
+	fi_arm $range || return 1
+	faulty "$FUZZ" --cycles "$FILE_CYCLES" --ioctl 0x80087c81 "$MISC_DEV" >/tmp/faults_misc 2>&1
+	rc=$?
+	injected2=$(fi_disarm)
+	tail -1 /tmp/faults_misc | sed 's/^/# /'
+	[ $rc -eq 0 ] || { grep '^#' /tmp/faults_misc | head -5; return 1; }
+	diag "file operations: $FILE_CYCLES cycles, $injected2 faults injected"
+	mp -r rust_misc_device || return 1
+	check_misc_sample_file_operations || { diag "the device does not work after injection"; return 1; }
+	[ "$injected" -gt 0 ] && [ "$injected2" -gt 0 ] || { diag "no fault was injected"; return 1; }
+	record check=faults_misc driver=rust_misc_device faults_injected=$((injected + injected2)) \
+		load_cycles=$loads loads_refused=$refused file_cycles=$FILE_CYCLES
+}
+
+# kp_arm GROUP MODULE: a kprobe on each file-operation entry point of the misc device
+# abstraction in MODULE (the *_callback functions of its miscdevice VTable), counting hits.
+kp_arm() {
+	mountpoint -q "$TRACEFS" || mount -t tracefs none "$TRACEFS" 2>/dev/null
+	echo 0 >"$TRACEFS/tracing_on"
+	n=0
+	for sym in $(awk -v m="[$2]" '$4 == m && $3 ~ /miscdevice.*_callback/ && $3 !~ /^__pfx_/ { print $3 }' /proc/kallsyms); do
+		op=$(echo "$sym" | sed 's/.*[0-9]\([a-z_]*\)_callback.*/\1/')
+		echo "p:$1/$op $2:$sym" >>"$TRACEFS/kprobe_events" ||
+			{ diag "kprobe on $sym:"; sed 's/^/# /' "$TRACEFS/error_log"; return 1; }
+		n=$((n + 1))
+	done
+	[ $n -ge 4 ] || { diag "found $n file-operation entry points of $2"; return 1; }
+	echo 1 >"$TRACEFS/events/$1/enable" ||
+		{ diag "enabling the kprobes failed:"; sed 's/^/# /' "$TRACEFS/error_log"; return 1; }
+}
+
+# kp_hits GROUP: the calls that reached the driver since kp_arm (all its entry points).
+kp_hits() {
+	for e in "$TRACEFS/events/$1"/*/; do
+		e=$(basename "$e")
+		awk -v e="$e" '$1 == e { print $2 }' "$TRACEFS/kprobe_profile"
+	done | awk '{ s += $1 } END { print s + 0 }'
+}
+
+kp_disarm() {
+	echo 0 >"$TRACEFS/events/$1/enable"
+	for e in "$TRACEFS/events/$1"/*/; do
+		echo "-:$1/$(basename "$e")" >>"$TRACEFS/kprobe_events"
+	done
+}
+
+fuzz_seed() {
+	[ -n "${FUZZ_SEED:-}" ] && { echo "$FUZZ_SEED"; return; }
+	od -An -N6 -tx8 /dev/urandom | tr -d ' ' | sed 's/^/0x/'
+}
+
+# fuzz NAME NODE CALLS ARGS...: runs misc_fuzz; fails on anything unexpected.
+fuzz() {
+	name=$1 node=$2 calls=$3
+	shift 3
+	"$FUZZ" --seed "$SEED" --calls "$calls" "$@" "$node" >"/tmp/$name" 2>&1
+	rc=$?
+	grep '^# misc_fuzz: calls\|^misc_fuzz' "/tmp/$name" | sed 's/^misc_fuzz/# misc_fuzz/'
+	[ $rc -eq 0 ] || { grep '^# misc_fuzz: unexpected\|died' "/tmp/$name" | head -10; return 1; }
+}
+
+EDU_FUZZ_ARGS="--size 4095 --ioctl 0xc008ed01 --ioctl 0x8010ed02 --transfers 2"
+
+check_fuzz_edu() {
+	fi_available || return 4
+	echo "RELIABILITY check=fuzz_edu driver=rust_edu"
+	edu_ready || return 1
+	set -- $(edu_devices)
+	SEED=$(fuzz_seed)
+	diag "seed $SEED (fork/boot --seed $SEED fuzz_edu replays it)"
+	mark_log
+	kp_arm fuzz_edu rust_edu || return 1
+	# Each node on its own, so that the calls reaching the driver are counted per node.
+	total=0 per_node=
+	for a in "$@"; do
+		before=$(kp_hits fuzz_edu)
+		fuzz fuzz_edu "$(edu_node "$a")" "$FUZZ_CALLS" --procs 2 --threads 2 $EDU_FUZZ_ARGS ||
+			{ kp_disarm fuzz_edu; return 1; }
+		hits=$(($(kp_hits fuzz_edu) - before))
+		diag "$(edu_node "$a"): $hits calls reached the driver"
+		per_node="$per_node $hits"
+		total=$((total + hits))
+		[ "$hits" -ge $((FUZZ_CALLS / 2)) ] ||
+			{ kp_disarm fuzz_edu; diag "fewer than half the calls reached the driver"; return 1; }
+	done
+	# Racing unbind and bind: open files see ENODEV, the path disappears and comes back.
+	a=$1
+	before=$(kp_hits fuzz_edu)
+	(
+		i=0
+		while [ $i -lt 20 ]; do
+			sleep 0.3
+			echo "$a" >"$EDU_DRV/unbind"
+			sleep 0.1
+			echo "$a" >"$EDU_DRV/bind"
+			i=$((i + 1))
+		done
+	) &
+	racer=$!
+	node=$(edu_node "$a")
+	ok=0
+	fuzz fuzz_edu_race "$node" $((FUZZ_CALLS / 4)) --procs 2 --threads 2 $EDU_FUZZ_ARGS && ok=1
+	wait $racer
+	race_hits=$(($(kp_hits fuzz_edu) - before))
+	kp_disarm fuzz_edu
+	[ $ok -eq 1 ] || return 1
+	diag "racing 20 unbind/bind cycles: $race_hits calls reached the driver"
+	rebind_all "$EDU_DRV" "$@" || return 1
+	for a in "$@"; do
+		edu_test "$(edu_node "$a")" >/dev/null || { diag "$a does not work after fuzzing"; return 1; }
+	done
+	record check=fuzz_edu driver=rust_edu seed=$SEED calls_at_driver=$((total + race_hits)) \
+		per_node=$(echo $per_node | tr ' ' ,) race_calls=$race_hits unbinds_raced=20
+}
+
+check_fuzz_misc() {
+	fi_available || return 4
+	echo "RELIABILITY check=fuzz_misc driver=rust_misc_device"
+	grep -q '^rust_misc_device ' /proc/modules || mp rust_misc_device || return 1
+	SEED=$(fuzz_seed)
+	diag "seed $SEED (fork/boot --seed $SEED fuzz_misc replays it)"
+	mark_log
+	kp_arm fuzz_misc rust_misc_device || return 1
+	fuzz fuzz_misc "$MISC_DEV" "$FUZZ_CALLS" --procs 2 --threads 2 --size 4096 --ioctl 0x7c80 \
+		--ioctl 0x80087c81 --transfers 300 || { kp_disarm fuzz_misc; return 1; }
+	hits=$(kp_hits fuzz_misc)
+	kp_disarm fuzz_misc
+	diag "$MISC_DEV: $hits calls reached the driver"
+	[ "$hits" -ge $((FUZZ_CALLS / 2)) ] || { diag "fewer than half the calls reached the driver"; return 1; }
+	mp -r rust_misc_device || return 1
+	check_misc_sample_file_operations || { diag "the device does not work after fuzzing"; return 1; }
+	record check=fuzz_misc driver=rust_misc_device seed=$SEED calls_at_driver=$hits
+}
+
+# trinity, the general system-call fuzzer, as a smoke test: an unprivileged user, the edu node
+# among its files, a bounded number of calls.
+check_fuzz_trinity_edu() {
+	fi_available || return 4
+	echo "RELIABILITY check=fuzz_trinity_edu driver=rust_edu"
+	command -v trinity >/dev/null || { diag "trinity is not installed"; return 1; }
+	edu_ready || return 1
+	node=$(edu_node "$(edu_devices | head -1)")
+	SEED=$(fuzz_seed)
+	mark_log
+	kp_arm trinity_edu rust_edu || return 1
+	dir=$(mktemp -d)
+	chown nobody "$dir"
+	chmod 666 "$node"
+	out=$(cd "$dir" && timeout 300 setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		trinity -q -l off -N 1000 -C 2 -s "$((SEED % 2147483647))" -g vfs -V "$node" \
+		--disable-fds=sockets,pipes,perf,epoll,eventfd,pseudo,timerfd,testfile,memfd,drm 2>&1)
+	rc=$?
+	chmod 600 "$node"
+	hits=$(kp_hits trinity_edu)
+	kp_disarm trinity_edu
+	rm -rf "$dir"
+	calls=$(echo "$out" | sed -n 's/.*Ran \([0-9]*\) syscalls.*/\1/p' | tail -1)
+	diag "trinity (seed $SEED): ${calls:-?} system calls, exit $rc; $hits reached rust_edu"
+	[ $rc -eq 0 ] || { echo "$out" | tail -5 | sed 's/^/# /'; return 1; }
+	for a in $(edu_devices); do
+		edu_test "$(edu_node "$a")" >/dev/null || { diag "$a does not work after trinity"; return 1; }
+	done
+	record check=fuzz_trinity_edu driver=rust_edu seed=$SEED trinity_calls=${calls:-0} calls_at_driver=$hits
+}
+
+# A loop of factorials and DMA round trips (64 bytes at the offset given: each process its own)
+# on a node, until an operation fails: prints the errno's name and exits 0 if that was ENODEV
+# (the device went away), 1 otherwise.
+EDU_LOOP='
+import errno, fcntl, os, struct, sys
+fd = os.open(sys.argv[1], os.O_RDWR)
+off = int(sys.argv[3])
+n = 0
+try:
+    while True:
+        r = fcntl.ioctl(fd, 0xc008ed01, struct.pack("II", 10, 0))
+        if struct.unpack("II", r)[1] != 3628800:
+            sys.exit("bad factorial")
+        data = os.urandom(64)
+        os.pwrite(fd, data, off)
+        if os.pread(fd, 64, off) != data:
+            sys.exit("data lost")
+        n += 1
+        if n == 1:
+            open(sys.argv[2], "w").close()
+except OSError as e:
+    print(errno.errorcode.get(e.errno, e.errno), n)
+    sys.exit(0 if e.errno == errno.ENODEV else 1)
+'
+
+check_removal_edu() {
+	fi_available || return 4
+	echo "RELIABILITY check=removal_edu driver=rust_edu"
+	edu_ready || return 1
+	mark_log
+	rounds=10 removed=0
+	r=0
+	while [ $r -lt $rounds ]; do
+		set -- $(edu_devices)
+		pids=
+		for a in "$@"; do
+			node=$(edu_node "$a")
+			rm -f "/tmp/removal.$a.started"
+			for k in 1 2; do
+				python3 -c "$EDU_LOOP" "$node" "/tmp/removal.$a.started" $((k * 64)) >"/tmp/removal.$a.$k" 2>&1 &
+				pids="$pids $!"
+			done
+		done
+		# Remove the devices while both loops are running on them.
+		for a in "$@"; do
+			t=0
+			while [ ! -e "/tmp/removal.$a.started" ] && [ $t -lt 100 ]; do sleep 0.1; t=$((t + 1)); done
+		done
+		for a in "$@"; do
+			echo 1 >"/sys/bus/pci/devices/$a/remove" || { diag "removing $a failed"; return 1; }
+			removed=$((removed + 1))
+		done
+		# Every process sees an errno within the driver's timeout (1 s), with margin.
+		t=0
+		for p in $pids; do
+			while kill -0 "$p" 2>/dev/null && [ $t -lt 100 ]; do sleep 0.1; t=$((t + 1)); done
+			if kill -0 "$p" 2>/dev/null; then
+				diag "a process still runs 10 s after the removal"
+				kill -9 $pids
+				return 1
+			fi
+			wait "$p" || { diag "a loop failed:"; cat /tmp/removal.* | sed 's/^/# /'; return 1; }
+		done
+		echo 1 >/sys/bus/pci/rescan
+		udevadm settle 2>/dev/null
+		[ "$(edu_devices | wc -l)" -eq 2 ] || { diag "rescan found $(edu_devices | wc -l) edu devices"; return 1; }
+		for a in $(edu_devices); do
+			[ -e "$EDU_DRV/$a" ] || { diag "$a is not bound to rust_edu after the rescan"; return 1; }
+		done
+		r=$((r + 1))
+	done
+	diag "$removed removals under running factorial and DMA loops; loops ended with: $(cat /tmp/removal.*.[12] | awk '{ print $1 }' | sort | uniq -c | tr -s ' \n' ' ')"
+	for a in $(edu_devices); do
+		edu_test "$(edu_node "$a")" >/dev/null || { diag "$a does not work after the removals"; return 1; }
+	done
+	record check=removal_edu driver=rust_edu removals=$removed
+}
+
+check_removal_pci() {
+	fi_available || return 4
+	echo "RELIABILITY check=removal_pci driver=rust_driver_pci"
+	grep -q '^rust_edu ' /proc/modules && { mp -r rust_edu || return 1; }
+	grep -q '^rust_driver_pci ' /proc/modules || mp rust_driver_pci || return 1
+	mark_log
+	removed=0 r=0
+	while [ $r -lt 10 ]; do
+		for a in $(edu_devices); do
+			echo 1 >"/sys/bus/pci/devices/$a/remove" || { diag "removing $a failed"; return 1; }
+			removed=$((removed + 1))
+		done
+		echo 1 >/sys/bus/pci/rescan
+		[ "$(bound_count)" -eq 2 ] || { diag "$(bound_count) of 2 edu devices bound after the rescan"; return 1; }
+		r=$((r + 1))
+	done
+	n=$(new_log | grep -c 'liveness ok, 5! = 120 by interrupt')
+	# (Twice as many on a kernel with driver-remove testing.)
+	[ "$n" -ge $removed ] || { diag "$n probe reports after $removed removals and rescans"; return 1; }
+	mp -r rust_driver_pci || return 1
+	record check=removal_pci driver=rust_driver_pci removals=$removed
+}
