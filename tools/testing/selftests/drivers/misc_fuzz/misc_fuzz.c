@@ -33,7 +33,6 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <fcntl.h>
-#include <inttypes.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -107,7 +106,6 @@ static uint64_t below(struct rng *r, uint64_t n)
 	return n ? next(r) % n : 0;
 }
 
-static void bad(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void bad(const char *fmt, ...)
 {
 	va_list ap;
@@ -148,28 +146,44 @@ static void count(enum op op, long ret, int err)
 static long long position(struct rng *r)
 {
 	switch (below(r, 10)) {
-	case 0: return 0;
-	case 1: return size - 1;
-	case 2: return size;
-	case 3: return size + 1;
-	case 4: return -(long long)below(r, 1 << 20) - 1;
-	case 5: return (long long)(next(r) >> 1);
-	case 6: return INT64_MIN + (long long)below(r, 8);
-	case 7: return INT64_MAX - (long long)below(r, 8);
-	default: return (long long)below(r, 4 * size);
+	case 0:
+		return 0;
+	case 1:
+		return size - 1;
+	case 2:
+		return size;
+	case 3:
+		return size + 1;
+	case 4:
+		return -(long long)below(r, 1 << 20) - 1;
+	case 5:
+		return (long long)(next(r) >> 1);
+	case 6:
+		return INT64_MIN + (long long)below(r, 8);
+	case 7:
+		return INT64_MAX - (long long)below(r, 8);
+	default:
+		return (long long)below(r, 4 * size);
 	}
 }
 
 static size_t length(struct rng *r)
 {
 	switch (below(r, 8)) {
-	case 0: return 0;
-	case 1: return 1;
-	case 2: return size - 1;
-	case 3: return size;
-	case 4: return size + 1;
-	case 5: return (size_t)1 << below(r, 63);
-	default: return below(r, BUF_BYTES);
+	case 0:
+		return 0;
+	case 1:
+		return 1;
+	case 2:
+		return size - 1;
+	case 3:
+		return size;
+	case 4:
+		return size + 1;
+	case 5:
+		return (size_t)1 << below(r, 63);
+	default:
+		return below(r, BUF_BYTES);
 	}
 }
 
@@ -177,28 +191,42 @@ static size_t length(struct rng *r)
 static void *pointer(struct rng *r, size_t len, int for_read)
 {
 	switch (below(r, 8)) {
-	case 0: return NULL;
-	case 1: return unmapped;
-	case 2: return (void *)0xffff888000000000UL;
-	case 3: return for_read ? ro_page : buf;
-	case 4: return guard_end - (len < 4096 ? len / 2 + 1 : 4096);
-	case 5: return (void *)(uintptr_t)below(r, 1 << 16);
-	default: return len <= BUF_BYTES ? buf + below(r, BUF_BYTES - len + 1) : buf;
+	case 0:
+		return NULL;
+	case 1:
+		return unmapped;
+	case 2:
+		return (void *)0xffff888000000000UL;
+	case 3:
+		return for_read ? ro_page : buf;
+	case 4:
+		return guard_end - (len < 4096 ? len / 2 + 1 : 4096);
+	case 5:
+		return (void *)(uintptr_t)below(r, 1 << 16);
+	default:
+		return len <= BUF_BYTES ? buf + below(r, BUF_BYTES - len + 1) : buf;
 	}
 }
 
-/* An ioctl number: the driver's, a near miss of one (other size, direction or number), or
- * anything. */
+/*
+ * An ioctl number: the driver's, a near miss of one (other size, direction or number), or
+ * anything.
+ */
 static unsigned long ioctl_cmd(struct rng *r)
 {
 	unsigned long cmd = nr_ioctls ? ioctls[below(r, nr_ioctls)] : 0;
 
 	switch (below(r, 6)) {
-	case 0: case 1: return cmd;
-	case 2: return cmd ^ (1UL << below(r, 32));
-	case 3: return (cmd & ~0xffUL) | below(r, 256);
-	case 4: return 0x5401 + below(r, 0x30);	/* terminal ioctls, as isatty() and friends */
-	default: return (uint32_t)next(r);
+	case 0: case 1:
+		return cmd;
+	case 2:
+		return cmd ^ (1UL << below(r, 32));
+	case 3:
+		return (cmd & ~0xffUL) | below(r, 256);
+	case 4: /* terminal ioctls, as isatty() and friends */
+		return 0x5401 + below(r, 0x30);
+	default:
+		return (uint32_t)next(r);
 	}
 }
 
@@ -226,9 +254,9 @@ static void transfer(struct rng *r, long long *pos, size_t *len, int *usable)
 		*usable = below(r, 2);
 		return;
 	}
-	do
+	do {
 		*pos = position(r);
-	while (*pos >= 0 && *pos < size && below(r, 8));
+	} while (*pos >= 0 && *pos < size && below(r, 8));
 	*len = *pos >= 0 && *pos < size ? 0 : length(r);
 }
 
@@ -316,7 +344,8 @@ static void one_call(struct rng *r, int *fds)
 		pos = below(r, 2) ? position(r) : (long long)below(r, 2 * size) - size;
 		ret = lseek(fd, pos, whence);
 		if (ret > size && errno == 0)
-			bad("lseek(%lld, %d) moved to %ld, past the %lld byte file", pos, whence, ret, size);
+			bad("lseek(%lld, %d) moved to %ld, past the %lld byte file",
+			    pos, whence, ret, size);
 		break;
 	}
 	case OP_IOCTL: {
@@ -336,8 +365,9 @@ static void one_call(struct rng *r, int *fds)
 		break;
 	}
 	case OP_MMAP: {
-		void *m = mmap(NULL, 4096, PROT_READ | (below(r, 2) ? PROT_WRITE : 0), MAP_SHARED, fd,
-			       below(r, 2) ? 0 : 4096 * below(r, 4));
+		int prot = PROT_READ | (below(r, 2) ? PROT_WRITE : 0);
+		off_t off = below(r, 2) ? 0 : 4096 * below(r, 4);
+		void *m = mmap(NULL, 4096, prot, MAP_SHARED, fd, off);
 
 		ret = m == MAP_FAILED ? -1 : 0;
 		if (m != MAP_FAILED)
@@ -399,7 +429,8 @@ static void map_buffers(void)
 	m = mmap(NULL, 2 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ro_page = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	unmapped = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (buf == MAP_FAILED || m == MAP_FAILED || ro_page == MAP_FAILED || unmapped == MAP_FAILED) {
+	if (buf == MAP_FAILED || m == MAP_FAILED || ro_page == MAP_FAILED ||
+	    unmapped == MAP_FAILED) {
 		perror("misc_fuzz: mmap");
 		exit(2);
 	}
@@ -451,7 +482,8 @@ static int fault_cycles(void)
 			memset(arg, 0, sizeof(arg));
 			if (ioctl(fd, ioctls[0], arg) < 0) {
 				if (errno != ENOMEM)
-					bad("cycle %ld: ioctl %#lx: %s", n, ioctls[0], strerror(errno));
+					bad("cycle %ld: ioctl %#lx: %s", n, ioctls[0],
+					    strerror(errno));
 				failed_calls++;
 				step_failed = 1;
 			}
@@ -478,20 +510,22 @@ static int fault_cycles(void)
 		if (ret < 0)
 			bad("cycle %ld: pread: %s", n, strerror(errno));
 		else if (ret != sizeof(back) || memcmp(back, pattern, sizeof(back)))
-			bad("cycle %ld: read back %ld bytes that differ from what was written", n, ret);
+			bad("cycle %ld: read back %ld bytes unlike those written", n, ret);
 		if (close(fd))
 			bad("cycle %ld: close: %s", n, strerror(errno));
 		ok_cycles += !step_failed;
 	}
-	printf("misc_fuzz: %ld cycles on %s: %ld without a failed call, %ld calls failed with ENOMEM, %ld unexpected\n",
-	       cycles, node, ok_cycles, failed_calls, atomic_load(&unexpected));
+	printf("misc_fuzz: %ld cycles on %s: %ld without a failed call, ", cycles, node, ok_cycles);
+	printf("%ld calls failed with ENOMEM, %ld unexpected\n", failed_calls,
+	       atomic_load(&unexpected));
 	return atomic_load(&unexpected) ? 1 : 0;
 }
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: misc_fuzz [--seed S] [--calls N] [--threads T] [--procs P] [--size BYTES]\n"
-			"                 [--ioctl CMD]... [--transfers PERMILLE] [--cycles N] NODE\n");
+	fprintf(stderr, "Usage: %s [--seed S] [--calls N] [--threads T] [--procs P]\n"
+			"       [--size BYTES] [--ioctl CMD]... [--transfers PERMILLE] [--cycles N] NODE\n",
+			program_invocation_short_name);
 	exit(2);
 }
 
@@ -500,7 +534,7 @@ int main(int argc, char **argv)
 	struct timespec start, end;
 	long total = 0, total_failed = 0;
 	int i, p, status, rc = 0;
-	atomic_long *shared;
+	atomic_long *shared, *errs;
 
 	seed = (uint64_t)time(NULL) * 1000003;
 	for (i = 1; i < argc; i++) {
@@ -538,8 +572,8 @@ int main(int argc, char **argv)
 	if (cycles)
 		return fault_cycles();
 
-	printf("# misc_fuzz: seed %#" PRIx64 ", %ld calls in %ld process(es) of %ld thread(s) on %s\n",
-	       seed, calls * procs, procs, threads, node);
+	printf("# misc_fuzz: seed %#llx, %ld calls in %ld process(es) of %ld thread(s) on %s\n",
+	       (unsigned long long)seed, calls * procs, procs, threads, node);
 	/* The processes' counts come back through shared memory. */
 	shared = mmap(NULL, sizeof(atomic_long) * (2 * OP_COUNT + 1 + 256), PROT_READ | PROT_WRITE,
 		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -547,6 +581,7 @@ int main(int argc, char **argv)
 		perror("misc_fuzz: mmap");
 		return 2;
 	}
+	errs = shared + 2 * OP_COUNT + 1;
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	for (p = 0; p < procs; p++) {
 		pid_t pid = fork();
@@ -563,7 +598,7 @@ int main(int argc, char **argv)
 			}
 			atomic_fetch_add(&shared[2 * OP_COUNT], atomic_load(&unexpected));
 			for (i = 0; i < 256; i++)
-				atomic_fetch_add(&shared[2 * OP_COUNT + 1 + i], atomic_load(&errnos[i]));
+				atomic_fetch_add(&errs[i], atomic_load(&errnos[i]));
 			_exit(0);
 		}
 	}
@@ -582,13 +617,14 @@ int main(int argc, char **argv)
 	}
 	printf("\n# misc_fuzz: errnos:");
 	for (i = 0; i < 256; i++)
-		if (shared[2 * OP_COUNT + 1 + i])
-			printf(" %s %ld", strerrorname_np(i) ?: "?", (long)shared[2 * OP_COUNT + 1 + i]);
+		if (errs[i])
+			printf(" %s %ld", strerrorname_np(i) ?: "?", (long)errs[i]);
 	printf("\n");
 	if (shared[2 * OP_COUNT])
 		rc = 1;
-	printf("misc_fuzz: seed %#" PRIx64 ": %ld calls, %ld failed with an errno, %ld unexpected, %.1f s\n",
-	       seed, total, total_failed, (long)shared[2 * OP_COUNT],
+	printf("misc_fuzz: seed %#llx: %ld calls, %ld failed with an errno, ",
+	       (unsigned long long)seed, total, total_failed);
+	printf("%ld unexpected, %.1f s\n", (long)shared[2 * OP_COUNT],
 	       (end.tv_sec - start.tv_sec) + (end.tv_nsec - start.tv_nsec) / 1e9);
 	return rc;
 }
