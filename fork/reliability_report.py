@@ -53,11 +53,12 @@ def summarize(records, results):
         d["removals"] += rec.get("removals", 0)
         d["splats"] += rec.get("splats", 0)
         d["checks"][rec["check"]] = {k: v for k, v in rec.items() if k not in ("check", "driver")}
-    # A check that failed before its record still counts against its driver.
+    # Every check prints its first record (check and driver) before anything else; one that
+    # has none did not even start (the guest died first) and is listed as such.
     for c in checks:
         driver = next((n for n, d in drivers.items() if c in d["checks"]), None)
         if driver is None:
-            driver = "rust_" + c.split("_")[-1]
+            driver = "(no record)"
             drivers.setdefault(driver, {f: 0 for f, _ in FIELDS} | {"checks": {}})
             drivers[driver]["checks"][c] = {}
         drivers[driver]["checks"][c]["result"] = results[c]

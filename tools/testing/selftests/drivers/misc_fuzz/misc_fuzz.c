@@ -242,22 +242,35 @@ static int pick_fd(struct rng *r, int *fds)
 
 /*
  * The position and length of a read or write. At the rate asked, one the driver carries out:
- * in range, of at least one byte (with a usable buffer if @usable is set). Otherwise one it
- * must refuse or cut short: a position outside the file, or an empty transfer at any position.
+ * in range, of at least one byte (with a usable buffer if @usable is set); returns 1 then.
+ * Otherwise one it must refuse or cut short: a position outside the file, or an empty transfer
+ * at any position; returns 0.
  */
-static void transfer(struct rng *r, long long *pos, size_t *len, int *usable)
+static int transfer(struct rng *r, long long *pos, size_t *len, int *usable)
 {
 	*usable = 0;
 	if (below(r, 1000) < transfers) {
 		*pos = below(r, 4) ? (long long)below(r, size) : (below(r, 2) ? 0 : size - 1);
 		*len = below(r, 4) ? 1 + below(r, size - *pos) : length(r);
 		*usable = below(r, 2);
-		return;
+		return 1;
 	}
 	do {
 		*pos = position(r);
 	} while (*pos >= 0 && *pos < size && below(r, 8));
 	*len = *pos >= 0 && *pos < size ? 0 : length(r);
+	return 0;
+}
+
+/*
+ * Moves @fd to @pos for a read() or write() there. A driver may refuse the position (one
+ * outside its file); the call would then run at the file's last position, which may be in range
+ * and carry out a transfer the rate did not ask for: such a call is made empty instead.
+ */
+static void seek_for(int fd, long long pos, size_t *len, int xfer)
+{
+	if (lseek(fd, pos, SEEK_SET) < 0 && !xfer)
+		*len = 0;
 }
 
 static void check_count(enum op op, long ret, size_t asked)
@@ -304,14 +317,14 @@ static void one_call(struct rng *r, int *fds)
 	case OP_PWRITE: {
 		int is_read = op == OP_READ || op == OP_PREAD;
 		int positioned = op == OP_PREAD || op == OP_PWRITE;
-		int usable;
+		int usable, xfer;
 		void *p;
 
-		transfer(r, &pos, &len, &usable);
-		p = usable && len <= BUF_BYTES ? buf : pointer(r, len, is_read);
+		xfer = transfer(r, &pos, &len, &usable);
 		/* read() and write() at the position lseek() set, if the driver took it. */
 		if (!positioned)
-			lseek(fd, pos, SEEK_SET);
+			seek_for(fd, pos, &len, xfer);
+		p = usable && len <= BUF_BYTES ? buf : pointer(r, len, is_read);
 		if (is_read)
 			ret = positioned ? pread(fd, p, len, pos) : read(fd, p, len);
 		else
@@ -321,11 +334,12 @@ static void one_call(struct rng *r, int *fds)
 	}
 	case OP_READV:
 	case OP_WRITEV: {
-		int usable, n = 1 + below(r, 3);
+		int usable, xfer, n = 1 + below(r, 3);
 		size_t left;
 
 		/* The transfer cut into up to three pieces, each with its own buffer. */
-		transfer(r, &pos, &len, &usable);
+		xfer = transfer(r, &pos, &len, &usable);
+		seek_for(fd, pos, &len, xfer);
 		left = len;
 		for (i = 0; i < n; i++) {
 			iov[i].iov_len = i == n - 1 ? left : below(r, left + 1);
@@ -333,7 +347,6 @@ static void one_call(struct rng *r, int *fds)
 			iov[i].iov_base = usable && iov[i].iov_len <= BUF_BYTES ? buf :
 					  pointer(r, iov[i].iov_len, op == OP_READV);
 		}
-		lseek(fd, pos, SEEK_SET);
 		ret = op == OP_READV ? readv(fd, iov, n) : writev(fd, iov, n);
 		check_count(op, ret, len);
 		break;
