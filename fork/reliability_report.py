@@ -34,7 +34,9 @@ def parse(log):
             for kv in m.group(1).split():
                 k, _, v = kv.partition("=")
                 rec[k] = int(v) if re.fullmatch(r"-?\d+", v) else v
-            records.append(rec)
+            # A record garbled on the console (lines of other output mixed in) is left out.
+            if isinstance(rec.get("check"), str) and isinstance(rec.get("driver"), str):
+                records.append(rec)
             continue
         m = re.match(r"^(not )?ok \d+ (\S+)( # SKIP)?", line)
         if m:
@@ -45,16 +47,19 @@ def parse(log):
 def summarize(records, results):
     drivers = {}
     checks = [c for c in results if re.match(r"(faults|fuzz|removal)_", c)]
+    def num(rec, key):
+        v = rec.get(key, 0)
+        return v if isinstance(v, int) else 0
+
     for rec in records:
         d = drivers.setdefault(rec["driver"], {f: 0 for f, _ in FIELDS} | {"checks": {}})
-        d["faults_injected"] += rec.get("faults_injected", 0)
-        d["cycles"] += sum(rec.get(k, 0) for k in ("probe_cycles", "file_cycles", "load_cycles"))
-        d["calls_at_driver"] += rec.get("calls_at_driver", 0)
-        d["removals"] += rec.get("removals", 0)
-        d["splats"] += rec.get("splats", 0)
+        d["faults_injected"] += num(rec, "faults_injected")
+        d["cycles"] += sum(num(rec, k) for k in ("probe_cycles", "file_cycles", "load_cycles"))
+        d["calls_at_driver"] += num(rec, "calls_at_driver")
+        d["removals"] += num(rec, "removals")
+        d["splats"] += num(rec, "splats")
         d["checks"][rec["check"]] = {k: v for k, v in rec.items() if k not in ("check", "driver")}
-    # Every check prints its first record (check and driver) before anything else; one that
-    # has none did not even start (the guest died first) and is listed as such.
+    # A check with a result but no record (its output was lost) is listed as such.
     for c in checks:
         driver = next((n for n, d in drivers.items() if c in d["checks"]), None)
         if driver is None:
@@ -82,8 +87,11 @@ def main():
     if len(sys.argv) != 3:
         sys.exit(__doc__)
     with open(sys.argv[1], errors="replace") as f:
-        records, results = parse(f.read())
+        log = f.read()
+    records, results = parse(log)
     drivers = summarize(records, results)
+    # The guest checks' last line; without it the guest died or timed out mid-run.
+    complete = re.search(r"^# guest checks: ", log, re.M) is not None
     if not drivers:
         print("reliability: no fault-injection, fuzzing or removal check ran")
         return 0
@@ -91,6 +99,7 @@ def main():
     out = {
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "kernel": os.environ.get("FORK_RELIABILITY_KERNEL", ""),
+        "complete": complete,
         "drivers": drivers,
         "records": records,
     }
@@ -102,6 +111,9 @@ def main():
         f.write(f"Reliability run of {out['date']} ({out['kernel'] or 'kernel not recorded'})\n\n{text}\n")
     print("reliability summary (" + os.path.join(sys.argv[2], "results.json") + "):")
     print(text)
+    if not complete:
+        print("reliability: the guest checks did not finish: these figures are of part of the run")
+        return 1
     return 1 if any(d["result"] == "failed" for d in drivers.values()) else 0
 
 

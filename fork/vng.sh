@@ -57,13 +57,13 @@ vng_boot() {
 	# (by alias), so that the guest checks decide which one binds; modprobe by name still works.
 	# A 4 MiB log buffer: the guest checks read the log of a long run back (see mark_log).
 	local append="modprobe.blacklist=rust_edu,rust_driver_pci log_buf_len=4M"
-	# The debug kernel boots with 4-level paging. With 5-level paging (QEMU's -cpu max has LA57)
-	# generic KASAN in the base kernel reports a false "wild-memory-access" when an interrupt
-	# comes while identify_cpu() has cleared the boot CPU's feature bits: KASAN_SHADOW_START
-	# follows pgtable_l5_enabled(), which reads LA57 as off for that moment. Seen in 2 of 9
-	# boots here; reported upstream ("kasan: Fix false-positive wild-memory-access on x86 under
-	# 5-level paging", June 2026).
-	[ "$FORK_CONFIG_NAME" = debug ] && append+=" no5lvl"
+	# A KASAN kernel (the debug kernel) boots with 4-level paging. With 5-level paging (QEMU's
+	# -cpu max has LA57), generic KASAN in the base kernel reports a false "wild-memory-access"
+	# when an interrupt comes while identify_cpu() has cleared the boot CPU's feature bits:
+	# KASAN_SHADOW_START follows pgtable_l5_enabled(), which reads LA57 as off for that moment.
+	# Seen in 2 of 9 boots here; reported upstream ("kasan: Fix false-positive
+	# wild-memory-access on x86 under 5-level paging", June 2026).
+	grep -q '^CONFIG_KASAN_GENERIC=y' "$FORK_OUT/.config" 2>/dev/null && append+=" no5lvl"
 	local vng_args=(--disable-kvm --disable-microvm --force-9p --cpus 2 --memory 1G --verbose
 		--run "$FORK_OUT" --cwd / --qemu-opts "$qemu_devices" --append "$append")
 	if [ -n "$limit" ]; then
@@ -75,10 +75,11 @@ vng_boot() {
 }
 
 # vng_log_problems LOG: prints (up to 20 of) the console log's lines that show an oops, BUG,
-# WARN, KASAN, UBSAN, lockdep or DMA-API report, call trace, panic or hung task
+# WARN, KASAN, UBSAN, lockdep or DMA-API report, call trace or panic
 # (fork/guest/splat-patterns). The guest scripts' own lines ("# ..."
 # diagnostics, BENCH records) are not kernel messages and are left out.
 vng_log_problems() {
-	grep -E "$(grep -v '^#' "$FORK_ROOT/fork/guest/splat-patterns" | paste -s -d '|')" "$1" |
+	grep -E "$(grep -v -e '^[[:space:]]*#' -e '^[[:space:]]*$' "$FORK_ROOT/fork/guest/splat-patterns" |
+		paste -s -d '|')" "$1" |
 		grep -v -e '^# ' -e '^BENCH' | head -20
 }

@@ -28,7 +28,7 @@ diag() { echo "# $*"; }
 mp() { modprobe -d "$MODROOT" "$@"; }
 
 # The kernel log's reports of problems (splats): the lines of stdin that splat-patterns matches.
-SPLAT_RE=$(grep -v '^#' "$HERE/splat-patterns" | paste -s -d '|')
+SPLAT_RE=$(grep -v -e '^[[:space:]]*#' -e '^[[:space:]]*$' "$HERE/splat-patterns" | paste -s -d '|')
 splat_lines() { grep -E "$SPLAT_RE"; }
 
 # Kernel log lines added since mark_log was called: those after a marker line it writes to the
@@ -38,7 +38,7 @@ mark_log() {
 	echo "$LOG_MARK" >/dev/kmsg
 }
 new_log() {
-	dmesg | awk -v m="$LOG_MARK" '{ l[NR] = $0 } index($0, m) { s = NR } END { for (i = s + 1; i <= NR; i++) print l[i] }'
+	dmesg | awk -v m="$LOG_MARK" '{ l[NR] = $0 } m != "" && index($0, m) { s = NR } END { for (i = s + 1; i <= NR; i++) print l[i] }'
 }
 expect_log() {
 	if ! new_log | grep -qF -- "$1"; then

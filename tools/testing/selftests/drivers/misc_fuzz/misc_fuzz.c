@@ -263,14 +263,15 @@ static int transfer(struct rng *r, long long *pos, size_t *len, int *usable)
 }
 
 /*
- * Moves @fd to @pos for a read() or write() there. A driver may refuse the position (one
- * outside its file); the call would then run at the file's last position, which may be in range
- * and carry out a transfer the rate did not ask for: such a call is made empty instead.
+ * Moves @fd to @pos for a read() or write() there; returns whether the call keeps its length. A
+ * driver may refuse the position (one outside its file) or move elsewhere; the call would then
+ * run at another position, which may be in range and carry out a transfer the rate did not ask
+ * for: such a call is made empty instead. (The caller has drawn its random choices already, so
+ * the sequence of calls does not depend on what the driver answers.)
  */
-static void seek_for(int fd, long long pos, size_t *len, int xfer)
+static int seek_for(int fd, long long pos, int xfer)
 {
-	if (lseek(fd, pos, SEEK_SET) < 0 && !xfer)
-		*len = 0;
+	return lseek(fd, pos, SEEK_SET) == pos || xfer;
 }
 
 static void check_count(enum op op, long ret, size_t asked)
@@ -321,10 +322,10 @@ static void one_call(struct rng *r, int *fds)
 		void *p;
 
 		xfer = transfer(r, &pos, &len, &usable);
-		/* read() and write() at the position lseek() set, if the driver took it. */
-		if (!positioned)
-			seek_for(fd, pos, &len, xfer);
 		p = usable && len <= BUF_BYTES ? buf : pointer(r, len, is_read);
+		/* read() and write() at the position lseek() set, if the driver took it. */
+		if (!positioned && !seek_for(fd, pos, xfer))
+			len = 0;
 		if (is_read)
 			ret = positioned ? pread(fd, p, len, pos) : read(fd, p, len);
 		else
@@ -339,13 +340,17 @@ static void one_call(struct rng *r, int *fds)
 
 		/* The transfer cut into up to three pieces, each with its own buffer. */
 		xfer = transfer(r, &pos, &len, &usable);
-		seek_for(fd, pos, &len, xfer);
 		left = len;
 		for (i = 0; i < n; i++) {
 			iov[i].iov_len = i == n - 1 ? left : below(r, left + 1);
 			left -= iov[i].iov_len;
 			iov[i].iov_base = usable && iov[i].iov_len <= BUF_BYTES ? buf :
 					  pointer(r, iov[i].iov_len, op == OP_READV);
+		}
+		if (!seek_for(fd, pos, xfer)) {
+			for (i = 0; i < n; i++)
+				iov[i].iov_len = 0;
+			len = 0;
 		}
 		ret = op == OP_READV ? readv(fd, iov, n) : writev(fd, iov, n);
 		check_count(op, ret, len);
