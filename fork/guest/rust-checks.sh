@@ -176,9 +176,11 @@ failed=0
 skipped=0
 for c in $checks; do
 	n=$((n + 1))
+	t0=$(date +%s)
 	out=$($c 2>&1)
 	rc=$?
 	[ -n "$out" ] && echo "$out"
+	echo "# ${c#check_}: $(($(date +%s) - t0)) s"
 	if [ $rc -eq 0 ]; then
 		echo "ok $n ${c#check_}"
 	elif [ $rc -eq 4 ]; then

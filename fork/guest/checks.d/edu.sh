@@ -22,10 +22,10 @@ edu_ready() {
 	done
 }
 
-# The /dev node of the edu device at PCI address $1.
+# The /dev node of the edu device at PCI address $1 (its misc device is the PCI device's child).
 edu_node() {
-	for m in /sys/class/misc/rust-edu*; do
-		[ "$(basename "$(readlink -f "$m/device")")" = "$1" ] && echo "/dev/$(basename "$m")"
+	for m in /sys/bus/pci/devices/"$1"/misc/rust-edu*; do
+		[ -e "$m" ] && echo "/dev/${m##*/}"
 	done
 }
 
@@ -108,7 +108,12 @@ check_edu_isatty_leaves_the_log_silent() {
 check_edu_unbind_bind_50_times_held_open() {
 	edu_ready || return 1
 	a=$(edu_devices | head -1)
-	edu_test "$(edu_node "$a")" --cycles "$a" 50 || return 1
+	# With the device held enabled (see pci_hold_enabled), then once more without.
+	pci_hold_enabled "$EDU_DRV" "$a" && echo "$a" >"$EDU_DRV/bind" || { diag "rebinding $a failed"; return 1; }
+	edu_test "$(edu_node "$a")" --cycles "$a" 50
+	rc=$?
+	pci_release_enabled "$EDU_DRV" "$a" && echo "$a" >"$EDU_DRV/bind" || { diag "rebinding $a failed"; return 1; }
+	[ $rc -eq 0 ] || return 1
 	[ -e "$EDU_DRV/$a" ] || { diag "$a is not bound after the cycles"; return 1; }
 }
 

@@ -148,43 +148,43 @@ faulty() {
 }
 
 # bind_cycles DRIVERDIR N ADDR...: N times, unbinds and binds each device ADDR under fault
-# injection. Prints "cycles bound failed errnos"; a failed bind must leave the device unbound.
+# injection. Prints "cycles bound failed"; a failed bind must leave the device unbound. (The
+# shell's echo says "I/O error" whatever the errno: the errnos come from the kernel log.)
 # (No command substitution in the loop: a fork takes a third of a second on the debug kernel.)
 bind_cycles() {
 	faulty sh -c '
 		drv=$1 n=$2
 		shift 2
-		i=0 ok=0 bad=0 errs=
-		err=/tmp/bind_cycles.err.$$
+		i=0 ok=0 bad=0
 		while [ $i -lt $n ]; do
 			for a in "$@"; do
 				[ -e "$drv/$a" ] && echo "$a" >"$drv/unbind"
-				if echo "$a" 2>"$err" >"$drv/bind"; then
+				if echo "$a" 2>/dev/null >"$drv/bind"; then
 					ok=$((ok + 1))
 					continue
 				fi
 				bad=$((bad + 1))
-				read -r e <"$err"
-				case $e in
-				*"Cannot allocate memory") e=ENOMEM ;;
-				*"Input/output error") e=EIO ;;
-				*"No such device") e=ENODEV ;;
-				*"Invalid argument") e=EINVAL ;;
-				*"No space left on device") e=ENOSPC ;;
-				*"Device or resource busy") e=EBUSY ;;
-				*) e=$(echo "${e##*: }" | tr " " -) ;;
-				esac
-				case " $errs " in *" $e "*) ;; *) errs="$errs $e" ;; esac
 				if [ -e "$drv/$a" ]; then
-					echo "# $a is bound after a failed bind ($e)"
+					echo "# $a is bound after a failed bind (cycle $i)"
 					exit 1
 				fi
 			done
 			i=$((i + 1))
 		done
-		rm -f "$err"
-		echo "$((n * $#)) $ok $bad $errs"
+		echo "$((n * $#)) $ok $bad"
 	' bind_cycles "$@"
+}
+
+# probe_errnos DRIVER: the errnos of the failed probes of DRIVER that the kernel logged since
+# mark_log, by name, each once.
+probe_errnos() {
+	new_log | sed -n "s/.* probe with driver $1 failed with error -\([0-9]*\)\$/\1/p" | sort -un |
+		while read -r e; do
+			case $e in
+			5) echo EIO ;; 12) echo ENOMEM ;; 16) echo EBUSY ;; 19) echo ENODEV ;;
+			22) echo EINVAL ;; 28) echo ENOSPC ;; 110) echo ETIMEDOUT ;; *) echo "errno-$e" ;;
+			esac
+		done | tr '\n' ' '
 }
 
 # bind_cycles_parallel DRIVERDIR N RANGE ADDR...: bind_cycles on each device at once, under
@@ -192,23 +192,23 @@ bind_cycles() {
 bind_cycles_parallel() {
 	drv=$1 n=$2 range=$3
 	shift 3
-	fi_arm $range || return 1
+	pci_hold_enabled "$drv" "$@" || return 1
+	fi_arm $range || { pci_release_enabled "$drv" "$@"; return 1; }
 	for a in "$@"; do
 		bind_cycles "$drv" "$n" "$a" >"/tmp/bind_cycles.$a" &
 	done
 	wait
 	injected=$(fi_disarm)
-	cycles=0 bound=0 refused=0 errs=
+	pci_release_enabled "$drv" "$@" || return 1
+	cycles=0 bound=0 refused=0
 	for a in "$@"; do
 		out=$(cat "/tmp/bind_cycles.$a")
 		echo "$out" | grep '^#' && return 1
 		set -- $(echo "$out" | tail -1)
-		[ $# -ge 3 ] || { diag "bind cycles on $a did not report"; return 1; }
+		[ $# -eq 3 ] || { diag "bind cycles on $a did not report"; return 1; }
 		cycles=$((cycles + $1)) bound=$((bound + $2)) refused=$((refused + $3))
-		shift 3
-		errs="$errs $*"
 	done
-	errs=$(echo $errs | tr ' ' '\n' | sort -u | tr '\n' ' ')
+	errs=$(echo $(probe_errnos "$(basename "$drv")"))
 }
 
 # rebind_all DRIVERDIR ADDR...: binds every device ADDR that is not bound (without injection).
@@ -241,7 +241,7 @@ check_faults_edu() {
 	probe_faults "$EDU_DRV" "$range" "$@" || return 1
 	# Open/ioctl/write/read/close cycles, half on each device, both at once (each cycle's write
 	# and read are DMA transfers, 100 ms each in QEMU's edu).
-	fi_arm $range || return 1
+	fi_arm $range || { pci_release_enabled "$drv" "$@"; return 1; }
 	for a in "$@"; do
 		faulty "$FUZZ" --cycles $((FILE_CYCLES / 2)) --ioctl 0x8010ed02 "$(edu_node "$a")" >/tmp/faults_edu.$a 2>&1 &
 	done
@@ -314,7 +314,7 @@ check_faults_misc() {
 	diag "module load: $loads cycles, $loaded loaded, $refused refused, $injected faults injected"
 	mp rust_misc_device || return 1
 	range=$(module_range rust_misc_device) || { diag "rust_misc_device is not in /proc/modules"; return 1; }
-	fi_arm $range || return 1
+	fi_arm $range || { pci_release_enabled "$drv" "$@"; return 1; }
 	faulty "$FUZZ" --cycles "$FILE_CYCLES" --ioctl 0x80087c81 "$MISC_DEV" >/tmp/faults_misc 2>&1
 	rc=$?
 	injected2=$(fi_disarm)
@@ -505,31 +505,6 @@ check_fuzz_trinity_edu() {
 	record check=fuzz_trinity_edu driver=rust_edu seed=$SEED trinity_calls=${calls:-0} calls_at_driver=$hits
 }
 
-# A loop of factorials and DMA round trips (64 bytes at the offset given: each process its own)
-# on a node, until an operation fails: prints the errno's name and exits 0 if that was ENODEV
-# (the device went away), 1 otherwise.
-EDU_LOOP='
-import errno, fcntl, os, struct, sys
-fd = os.open(sys.argv[1], os.O_RDWR)
-off = int(sys.argv[3])
-n = 0
-try:
-    while True:
-        r = fcntl.ioctl(fd, 0xc008ed01, struct.pack("II", 10, 0))
-        if struct.unpack("II", r)[1] != 3628800:
-            sys.exit("bad factorial")
-        data = os.urandom(64)
-        os.pwrite(fd, data, off)
-        if os.pread(fd, 64, off) != data:
-            sys.exit("data lost")
-        n += 1
-        if n == 1:
-            open(sys.argv[2], "w").close()
-except OSError as e:
-    print(errno.errorcode.get(e.errno, e.errno), n)
-    sys.exit(0 if e.errno == errno.ENODEV else 1)
-'
-
 check_removal_edu() {
 	echo "RELIABILITY check=removal_edu driver=rust_edu"
 	fi_available || return 4
@@ -537,14 +512,17 @@ check_removal_edu() {
 	mark_log
 	rounds=10 removed=0
 	r=0
+	rm -f /tmp/removal.endings
 	while [ $r -lt $rounds ]; do
 		set -- $(edu_devices)
 		pids=
 		for a in "$@"; do
 			node=$(edu_node "$a")
 			rm -f "/tmp/removal.$a.started"
+			# Two loops of factorials and checked DMA round trips (rust_edu_test --until-gone).
 			for k in 1 2; do
-				python3 -c "$EDU_LOOP" "$node" "/tmp/removal.$a.started" $((k * 64)) >"/tmp/removal.$a.$k" 2>&1 &
+				"$EDU_TEST" "$node" --until-gone "/tmp/removal.$a.started" $((k * 64)) \
+					>"/tmp/removal.$a.$k" 2>&1 &
 				pids="$pids $!"
 			done
 		done
@@ -568,6 +546,7 @@ check_removal_edu() {
 			fi
 			wait "$p" || { diag "a loop failed:"; cat /tmp/removal.* | sed 's/^/# /'; return 1; }
 		done
+		cat /tmp/removal.*.[12] >>/tmp/removal.endings
 		echo 1 >/sys/bus/pci/rescan
 		udevadm settle 2>/dev/null
 		[ "$(edu_devices | wc -l)" -eq 2 ] || { diag "rescan found $(edu_devices | wc -l) edu devices"; return 1; }
@@ -576,7 +555,7 @@ check_removal_edu() {
 		done
 		r=$((r + 1))
 	done
-	diag "$removed removals under running factorial and DMA loops; loops ended with: $(cat /tmp/removal.*.[12] | awk '{ print $1 }' | sort | uniq -c | tr -s ' \n' ' ')"
+	diag "$removed removals under running factorial and DMA loops; loops ended with: $(awk '{ print $1 }' /tmp/removal.endings | sort | uniq -c | tr -s ' \n' ' ')"
 	for a in $(edu_devices); do
 		edu_test "$(edu_node "$a")" >/dev/null || { diag "$a does not work after the removals"; return 1; }
 	done

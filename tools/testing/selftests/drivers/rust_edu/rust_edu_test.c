@@ -7,6 +7,11 @@
  *   rust_edu_test DEVICE --cycles PCI N   unbind/bind the PCI device N times while DEVICE is
  *                                         held open (and used by a child), then check that the
  *                                         stale file fails with ENODEV and the new one works
+ *   rust_edu_test DEVICE --until-gone STARTED OFFSET
+ *                                         factorials and DMA round trips at OFFSET until a call
+ *                                         fails; creates the file STARTED after the first round,
+ *                                         prints the errno's name and the rounds done, and
+ *                                         succeeds if the errno is ENODEV (the device went away)
  *
  * Prints one TAP line per test and exits non-zero if any failed.
  */
@@ -341,10 +346,47 @@ static void test_cycles(const char *dev, const char *pci, int cycles)
 	result(close(fd) == 0, "the stale file closes");
 }
 
+/*
+ * Runs until the device goes away under the file (for surprise-removal tests): every round
+ * checks its factorial and its data, so a removal may fail a call but never corrupt one.
+ */
+static int until_gone(const char *dev, const char *started, const char *offset)
+{
+	unsigned char out[64], in[64];
+	long off = strtol(offset, NULL, 0);
+	unsigned long rounds = 0;
+	int fd = open_dev(dev), err;
+
+	if (off < 0 || off > RUST_EDU_BUF_SIZE - (long)sizeof(out)) {
+		printf("# offset %ld is outside the buffer\n", off);
+		return 2;
+	}
+	for (;;) {
+		struct rust_edu_factorial f = { .n = 10 };
+
+		fill_random(out, sizeof(out));
+		if (ioctl(fd, RUST_EDU_IOC_FACTORIAL, &f) ||
+		    pwrite(fd, out, sizeof(out), off) != (ssize_t)sizeof(out) ||
+		    pread(fd, in, sizeof(in), off) != (ssize_t)sizeof(in))
+			break;
+		if (f.result != factorial_ref(10) || memcmp(in, out, sizeof(in))) {
+			printf("wrong-data %lu\n", rounds);
+			return 1;
+		}
+		if (++rounds == 1)
+			close(open(started, O_WRONLY | O_CREAT | O_TRUNC, 0644));
+	}
+	err = errno;
+	printf("%s %lu\n", err == ENODEV ? "ENODEV" : strerror(err), rounds);
+	return err == ENODEV ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
 	int fd;
 
+	if (argc == 5 && !strcmp(argv[2], "--until-gone"))
+		return until_gone(argv[1], argv[3], argv[4]);
 	if (argc == 5 && !strcmp(argv[2], "--cycles")) {
 		test_cycles(argv[1], argv[3], atoi(argv[4]));
 	} else if (argc == 2) {
@@ -356,7 +398,9 @@ int main(int argc, char **argv)
 		close(fd);
 		test_kill(argv[1]);
 	} else {
-		fprintf(stderr, "usage: %s DEVICE [--cycles PCI-ADDRESS N]\n", argv[0]);
+		fprintf(stderr,
+			"usage: %s DEVICE [--cycles PCI-ADDRESS N | --until-gone FILE OFFSET]\n",
+			argv[0]);
 		return 2;
 	}
 	printf("# %d tests, %d failed\n", tests, failures);
