@@ -241,7 +241,7 @@ check_faults_edu() {
 	probe_faults "$EDU_DRV" "$range" "$@" || return 1
 	# Open/ioctl/write/read/close cycles, half on each device, both at once (each cycle's write
 	# and read are DMA transfers, 100 ms each in QEMU's edu).
-	fi_arm $range || { pci_release_enabled "$drv" "$@"; return 1; }
+	fi_arm $range || return 1
 	for a in "$@"; do
 		faulty "$FUZZ" --cycles $((FILE_CYCLES / 2)) --ioctl 0x8010ed02 "$(edu_node "$a")" >/tmp/faults_edu.$a 2>&1 &
 	done
@@ -314,7 +314,7 @@ check_faults_misc() {
 	diag "module load: $loads cycles, $loaded loaded, $refused refused, $injected faults injected"
 	mp rust_misc_device || return 1
 	range=$(module_range rust_misc_device) || { diag "rust_misc_device is not in /proc/modules"; return 1; }
-	fi_arm $range || { pci_release_enabled "$drv" "$@"; return 1; }
+	fi_arm $range || return 1
 	faulty "$FUZZ" --cycles "$FILE_CYCLES" --ioctl 0x80087c81 "$MISC_DEV" >/tmp/faults_misc 2>&1
 	rc=$?
 	injected2=$(fi_disarm)

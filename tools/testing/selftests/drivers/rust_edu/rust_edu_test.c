@@ -10,8 +10,8 @@
  *   rust_edu_test DEVICE --until-gone STARTED OFFSET
  *                                         factorials and DMA round trips at OFFSET until a call
  *                                         fails; creates the file STARTED after the first round,
- *                                         prints the errno's name and the rounds done, and
- *                                         succeeds if the errno is ENODEV (the device went away)
+ *                                         prints "ENODEV" (or the error's text) and the rounds
+ *                                         done, and succeeds if it was ENODEV (the device went)
  *
  * Prints one TAP line per test and exits non-zero if any failed.
  */
