@@ -54,7 +54,7 @@ def summarize(records, results):
     for rec in records:
         d = drivers.setdefault(rec["driver"], {f: 0 for f, _ in FIELDS} | {"checks": {}})
         d["faults_injected"] += num(rec, "faults_injected")
-        d["cycles"] += sum(num(rec, k) for k in ("probe_cycles", "file_cycles", "load_cycles"))
+        d["cycles"] += sum(num(rec, k) for k in ("probe_cycles", "file_cycles", "load_cycles", "ff_cycles"))
         d["calls_at_driver"] += num(rec, "calls_at_driver")
         d["removals"] += num(rec, "removals")
         d["splats"] += num(rec, "splats")

@@ -103,14 +103,14 @@ pub unsafe trait Device {
     /// Fails with `EIO` if the platform cannot give the device memory within the mask.
     fn dma_set_mask(&self, mask: DmaMask) -> Result {
         // SAFETY: By the trait's safety requirements the device's `dma_mask` is set up.
-        to_result(unsafe { bindings::dma_set_mask(self.as_dma_device().as_raw(), mask.value()) })
+        to_result(unsafe { bindings::ei_dma_set_mask(self.as_dma_device().as_raw(), mask.value()) })
     }
 
     /// Sets the mask of addresses the device can reach in coherent allocations.
     fn dma_set_coherent_mask(&self, mask: DmaMask) -> Result {
         // SAFETY: As above.
         to_result(unsafe {
-            bindings::dma_set_coherent_mask(self.as_dma_device().as_raw(), mask.value())
+            bindings::ei_dma_set_coherent_mask(self.as_dma_device().as_raw(), mask.value())
         })
     }
 
@@ -274,7 +274,7 @@ impl<T: AsBytes + FromBytes> CoherentAllocation<T> {
         // SAFETY: `dev` is bound to the caller's driver, which may allocate DMA memory for it,
         // and has a coherent mask; `dma_handle` is valid for writes.
         let cpu_addr = unsafe {
-            bindings::dma_alloc_attrs(
+            bindings::ei_dma_alloc_attrs(
                 dev.as_raw(),
                 size,
                 &mut dma_handle,

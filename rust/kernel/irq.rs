@@ -512,7 +512,7 @@ impl<T: ThreadedHandler + 'static> ThreadedRegistration<T> {
                     request,
                     handler,
                     |irq, cookie| {
-                        bindings::request_threaded_irq(
+                        bindings::ei_request_threaded_irq(
                             irq,
                             primary,
                             Some(handle_threaded_thread::<T>),

@@ -249,7 +249,7 @@ impl<T: MiscDevice> MiscDeviceRegistration<T> {
                 (*misc).name = (*slot).name.as_char_ptr();
                 (*misc).fops = &VTable::<T>::FOPS;
                 (*misc).parent = parent;
-                bindings::misc_register(misc)
+                bindings::ei_misc_register(misc)
             };
             if let Err(e) = to_result(ret) {
                 // SAFETY: The fields were written above and, with the registration failed,

@@ -460,7 +460,7 @@ impl Device<Core> {
     pub fn enable_device_mem(&self) -> Result {
         // SAFETY: `self.as_raw()` is a valid `pci_dev`; in the `Core` context the device lock is
         // held, as `pci_enable_device_mem()` expects.
-        to_result(unsafe { bindings::pci_enable_device_mem(self.as_raw()) })?;
+        to_result(unsafe { bindings::ei_pci_enable_device_mem(self.as_raw()) })?;
         // SAFETY: The device was enabled once above; the action disables it once.
         unsafe { self.undo_on_unbind(disable_device_action, c"rust:pci_disable_device") }
     }
@@ -477,7 +477,7 @@ impl Device<Core> {
             return Err(EBUSY);
         }
         // SAFETY: `self.as_raw()` is a valid `pci_dev` and the device lock is held.
-        let ret = unsafe { bindings::pci_alloc_irq_vectors(self.as_raw(), min, max, types.0) };
+        let ret = unsafe { bindings::ei_pci_alloc_irq_vectors(self.as_raw(), min, max, types.0) };
         if ret < 0 {
             dev_err!(
                 self,
@@ -644,14 +644,15 @@ impl<const SIZE: usize> Bar<SIZE> {
 
         // SAFETY: `pdev` is a valid PCI device and `num` a valid BAR; `name` outlives the
         // request (it is `'static`).
-        let ret = unsafe { bindings::pci_request_region(pdev.as_raw(), num, name.as_char_ptr()) };
+        let ret =
+            unsafe { bindings::ei_pci_request_region(pdev.as_raw(), num, name.as_char_ptr()) };
         if ret != 0 {
             dev_err!(pdev, "cannot request BAR {}\n", num);
             return Err(EBUSY);
         }
 
         // SAFETY: `pdev` is a valid PCI device and `num` a requested BAR; 0 maps all of it.
-        let ioptr = unsafe { bindings::pci_iomap(pdev.as_raw(), num, 0) } as usize;
+        let ioptr = unsafe { bindings::ei_pci_iomap(pdev.as_raw(), num, 0) } as usize;
         if ioptr == 0 {
             // SAFETY: The region was requested above.
             unsafe { bindings::pci_release_region(pdev.as_raw(), num) };

@@ -13,7 +13,12 @@
 # Fault injection: failslab and fail_page_alloc, for the checking task only (task-filter,
 # /proc/PID/make-it-fail) and only for allocations with the driver's code on the stack (the
 # stack-trace filter on the module's memory), at FI_PERCENT percent. Injected failures are
-# counted from the attributes' "times" counters, which the kernel decrements per failure.
+# counted from the attributes' "times" counters, which the kernel decrements per failure. Then
+# fail_function on each error-injection point of the Rust abstractions that the driver's probe
+# (or module init) goes through, in turn (see ff_arm).
+#
+# Surprise removal: through sysfs (remove, then a rescan), and through QEMU's monitor (device_del,
+# then device_add; fork/qmp-relay on the host runs the guest's requests).
 #
 # Fuzzing: misc_fuzz (tools/testing/selftests/drivers/misc_fuzz), seeded with $FUZZ_SEED (set by
 # fork/boot --seed; random otherwise, and printed). Calls are counted at the driver: a kprobe on
@@ -142,6 +147,95 @@ fi_disarm() {
 	echo $n
 }
 
+# fail_function on the error-injection points of the Rust abstractions (rust/helpers/*.c,
+# rust_helper_ei_* and rust_helper_request_irq): each point in turn fails at FF_PERCENT percent for
+# make-it-fail tasks, returning FF_ERRNO where it returns an errno (EPROTO: no driver returns it of
+# its own accord, so a probe that fails with it passed the injected error on) and NULL where it
+# returns a pointer. Its kprobe sits on the function's ftrace call site and runs in the caller's
+# task, so task-filter works (CONFIG_FUNCTION_TRACER in fork/debug.config).
+FF=$DEBUGFS/fail_function
+FF_PERCENT=50
+FF_ERRNO=71
+
+ff_available() {
+	[ -w "$FF/inject" ] || { diag "this kernel has no fail_function"; return 1; }
+	grep -q '^rust_helper_ei_' "$FF/injectable" ||
+		{ diag "the Rust error-injection points are not in this kernel"; return 1; }
+}
+
+# The error-injection points each driver's probe goes through, with the errno a probe returns
+# when the point fails (FF_ERRNO passed on; EBUSY for a BAR that cannot be requested, ENOMEM for
+# a mapping or DMA buffer that cannot be had).
+FF_EDU_POINTS="ei_pci_enable_device_mem:$FF_ERRNO ei_pci_request_region:16 ei_pci_iomap:12
+	ei_dma_set_mask:$FF_ERRNO ei_dma_set_coherent_mask:$FF_ERRNO ei_dma_alloc_attrs:12
+	ei_pci_alloc_irq_vectors:$FF_ERRNO ei_request_threaded_irq:$FF_ERRNO ei_misc_register:$FF_ERRNO"
+FF_PCI_POINTS="ei_pci_enable_device_mem:$FF_ERRNO ei_pci_request_region:16 ei_pci_iomap:12
+	ei_pci_alloc_irq_vectors:$FF_ERRNO request_irq:$FF_ERRNO"
+# Probe/unbind cycles per device and point.
+FF_CYCLES=10
+
+# ff_arm POINT [PERCENT [INTERVAL]]: fail_function on rust_helper_POINT (and nothing else), at
+# PERCENT (FF_PERCENT) of every INTERVAL-th call (1). (100 2: every second call fails.)
+ff_arm() {
+	f=rust_helper_$1
+	echo >"$FF/inject"
+	echo "$f" >"$FF/inject" || { diag "fail_function does not take $f"; return 1; }
+	# An ftrace-based kprobe, or the task filter would never match (see above).
+	grep -q "$f.*\[FTRACE\]" "$DEBUGFS/kprobes/list" ||
+		{ diag "the kprobe on $f is not ftrace-based: $(grep "$f" "$DEBUGFS/kprobes/list")"; echo >"$FF/inject"; return 1; }
+	case $(awk -v f="$f" '$1 == f { print $2 }' "$FF/injectable") in
+	ERRNO) printf '%#x\n' "-$FF_ERRNO" >"$FF/$f/retval" ;;
+	NULL) echo 0 >"$FF/$f/retval" ;;
+	*) diag "$f is not an ERRNO or NULL error-injection point"; echo >"$FF/inject"; return 1 ;;
+	esac
+	echo 0 >"$FF/probability"
+	echo "${3:-1}" >"$FF/interval"
+	echo "$FI_TIMES" >"$FF/times"
+	echo 0 >"$FF/space"
+	echo 0 >"$FF/verbose"
+	echo Y >"$FF/task-filter"
+	echo "${2:-$FF_PERCENT}" >"$FF/probability"
+}
+
+# ff_disarm: stops injecting; prints the number of failures injected since ff_arm.
+ff_disarm() {
+	echo 0 >"$FF/probability"
+	left=$(cat "$FF/times")
+	echo >"$FF/inject"
+	echo -1 >"$FF/times"
+	echo $((FI_TIMES - left))
+}
+
+# ff_probe_points DRIVERDIR CYCLES "POINT:ERRNO..." ADDR...: for each error-injection point the
+# driver's probe goes through, CYCLES probe/unbind cycles on every device ADDR at once with
+# fail_function on that point. Each point must fail at least once, and the probes it failed must
+# have returned ERRNO (the errno the driver makes of the injected failure); a failed probe must
+# leave the device unbound (bind_cycles). Sets ff_cycles, ff_refused, ff_injected, ff_points.
+ff_probe_points() {
+	drv=$1 n=$2 points=$3
+	shift 3
+	ff_cycles=0 ff_refused=0 ff_injected=0 ff_points=0
+	for pe in $points; do
+		p=${pe%%:*} want=${pe#*:}
+		# This point's probe errnos: the log after a mark of its own (the check's mark is kept).
+		mark=$LOG_MARK
+		mark_log
+		bind_cycles_parallel "$drv" "$n" "ff $p" "$@" || return 1
+		got=$(new_log | sed -n "s/.* probe with driver ${drv##*/} failed with error -\([0-9]*\)\$/\1/p" |
+			sort -un | tr '\n' ' ')
+		LOG_MARK=$mark
+		diag "fail_function on $p: $cycles cycles, $refused refused (errnos: ${got:-none}), $injected injected"
+		[ "$injected" -gt 0 ] || { diag "$p: no failure was injected (does the probe reach it?)"; return 1; }
+		case " $got" in
+		*" $want "*) ;;
+		*) diag "$p: no probe failed with -$want"; return 1 ;;
+		esac
+		ff_cycles=$((ff_cycles + cycles)) ff_refused=$((ff_refused + refused))
+		ff_injected=$((ff_injected + injected)) ff_points=$((ff_points + 1))
+		rebind_all "$drv" "$@" || return 1
+	done
+}
+
 # faulty CMD...: runs CMD as a task that fault injection may fail (its children inherit it).
 faulty() {
 	sh -c 'echo 1 >/proc/self/make-it-fail && exec "$@"' faulty "$@"
@@ -187,18 +281,20 @@ probe_errnos() {
 		done | tr '\n' ' '
 }
 
-# bind_cycles_parallel DRIVERDIR N RANGE ADDR...: bind_cycles on each device at once, under
-# injection for code in RANGE; sets cycles, bound, refused, errs and injected.
+# bind_cycles_parallel DRIVERDIR N "KIND ARG..." ADDR...: bind_cycles on each device at once,
+# under injection armed with KIND_arm ARG... (fi: failslab and fail_page_alloc for code in the
+# range START END; ff: fail_function on a point) and stopped with KIND_disarm; sets cycles,
+# bound, refused, errs and injected.
 bind_cycles_parallel() {
-	drv=$1 n=$2 range=$3
+	drv=$1 n=$2 arm=$3
 	shift 3
 	pci_hold_enabled "$drv" "$@" || return 1
-	fi_arm $range || { pci_release_enabled "$drv" "$@"; return 1; }
+	${arm%% *}_arm ${arm#* } || { pci_release_enabled "$drv" "$@"; return 1; }
 	for a in "$@"; do
 		bind_cycles "$drv" "$n" "$a" >"/tmp/bind_cycles.$a" &
 	done
 	wait
-	injected=$(fi_disarm)
+	injected=$(${arm%% *}_disarm)
 	pci_release_enabled "$drv" "$@" || return 1
 	cycles=0 bound=0 refused=0
 	for a in "$@"; do
@@ -226,7 +322,7 @@ rebind_all() {
 probe_faults() {
 	drv=$1 range=$2
 	shift 2
-	bind_cycles_parallel "$drv" "$BIND_CYCLES" "$range" "$@" || return 1
+	bind_cycles_parallel "$drv" "$BIND_CYCLES" "fi $range" "$@" || return 1
 	diag "probe/unbind: $cycles cycles, $bound bound, $refused refused ($errs), $injected faults injected"
 	rebind_all "$drv" "$@"
 }
@@ -239,6 +335,8 @@ check_faults_edu() {
 	mark_log
 	range=$(module_range rust_edu) || { diag "rust_edu is not in /proc/modules"; return 1; }
 	probe_faults "$EDU_DRV" "$range" "$@" || return 1
+	ff_available || return 1
+	ff_probe_points "$EDU_DRV" "$FF_CYCLES" "$FF_EDU_POINTS" "$@" || return 1
 	# Open/ioctl/write/read/close cycles, half on each device, both at once (each cycle's write
 	# and read are DMA transfers, 100 ms each in QEMU's edu).
 	fi_arm $range || return 1
@@ -260,8 +358,9 @@ check_faults_edu() {
 		edu_test "$(edu_node "$a")" >/dev/null || { diag "$a does not work after injection"; return 1; }
 	done
 	[ "$injected" -gt 0 ] && [ "$injected2" -gt 0 ] || { diag "no fault was injected"; return 1; }
-	record check=faults_edu driver=rust_edu faults_injected=$((injected + injected2)) \
-		probe_cycles=$cycles probes_refused=$refused file_cycles=$FILE_CYCLES
+	record check=faults_edu driver=rust_edu faults_injected=$((injected + injected2 + ff_injected)) \
+		probe_cycles=$cycles probes_refused=$refused file_cycles=$FILE_CYCLES \
+		ff_points=$ff_points ff_cycles=$ff_cycles ff_injected=$ff_injected
 }
 
 check_faults_pci() {
@@ -273,6 +372,8 @@ check_faults_pci() {
 	mark_log
 	range=$(module_range rust_driver_pci) || { diag "rust_driver_pci is not in /proc/modules"; return 1; }
 	probe_faults "$PCI_DRV" "$range" "$@" || return 1
+	ff_available || return 1
+	ff_probe_points "$PCI_DRV" "$FF_CYCLES" "$FF_PCI_POINTS" "$@" || return 1
 	# (A marker in the log, not a line count: the ring buffer has wrapped by now.)
 	echo "rust-checks: faults_pci rebind" >/dev/kmsg
 	for a in "$@"; do
@@ -283,8 +384,9 @@ check_faults_pci() {
 	[ "$n" -ge 2 ] || { diag "the devices do not work after injection ($n probe reports)"; return 1; }
 	mp -r rust_driver_pci || return 1
 	[ "$injected" -gt 0 ] || { diag "no fault was injected"; return 1; }
-	record check=faults_pci driver=rust_driver_pci faults_injected=$injected \
-		probe_cycles=$cycles probes_refused=$refused
+	record check=faults_pci driver=rust_driver_pci faults_injected=$((injected + ff_injected)) \
+		probe_cycles=$cycles probes_refused=$refused \
+		ff_points=$ff_points ff_cycles=$ff_cycles ff_injected=$ff_injected
 }
 
 check_faults_misc() {
@@ -312,6 +414,29 @@ check_faults_misc() {
 	done
 	injected=$(fi_disarm)
 	diag "module load: $loads cycles, $loaded loaded, $refused refused, $injected faults injected"
+	# Loads with fail_function on the registration, every second one failing: a failed one must
+	# say EPROTO and leave neither the module nor the node behind.
+	ff_available || return 1
+	ff_arm ei_misc_register 100 2 || return 1
+	i=0 ff_loaded=0 ff_refused=0 ff_loads=6
+	while [ $i -lt $ff_loads ]; do
+		if out=$(faulty modprobe -d "$MODROOT" rust_misc_device 2>&1); then
+			ff_loaded=$((ff_loaded + 1))
+			mp -r rust_misc_device || { ff_disarm >/dev/null; return 1; }
+		else
+			ff_refused=$((ff_refused + 1))
+			case $out in
+			*"Protocol error"*) ;;
+			*) ff_disarm >/dev/null; diag "a load failed otherwise than with EPROTO: $out"; return 1 ;;
+			esac
+			! grep -q '^rust_misc_device ' /proc/modules && [ ! -e "$MISC_DEV" ] ||
+				{ ff_disarm >/dev/null; diag "a failed load left the module or $MISC_DEV"; return 1; }
+		fi
+		i=$((i + 1))
+	done
+	ff_injected=$(ff_disarm)
+	diag "fail_function on ei_misc_register: $ff_loads loads, $ff_loaded loaded, $ff_refused refused, $ff_injected injected"
+	[ "$ff_injected" -gt 0 ] || { diag "ei_misc_register: no failure was injected"; return 1; }
 	mp rust_misc_device || return 1
 	range=$(module_range rust_misc_device) || { diag "rust_misc_device is not in /proc/modules"; return 1; }
 	fi_arm $range || return 1
@@ -324,8 +449,10 @@ check_faults_misc() {
 	mp -r rust_misc_device || return 1
 	misc_sample_works || { diag "the device does not work after injection"; return 1; }
 	[ "$injected" -gt 0 ] && [ "$injected2" -gt 0 ] || { diag "no fault was injected"; return 1; }
-	record check=faults_misc driver=rust_misc_device faults_injected=$((injected + injected2)) \
-		load_cycles=$loads loads_refused=$refused file_cycles=$FILE_CYCLES
+	record check=faults_misc driver=rust_misc_device \
+		faults_injected=$((injected + injected2 + ff_injected)) \
+		load_cycles=$loads loads_refused=$refused file_cycles=$FILE_CYCLES \
+		ff_points=1 ff_cycles=$ff_loads ff_injected=$ff_injected
 }
 
 # misc_sample_works: the misc sample's functional check, run after injection or fuzzing, keeping
@@ -505,6 +632,53 @@ check_fuzz_trinity_edu() {
 	record check=fuzz_trinity_edu driver=rust_edu seed=$SEED trinity_calls=${calls:-0} calls_at_driver=$hits
 }
 
+# removal_loops_start ADDR...: starts two loops of factorials and checked DMA round trips
+# (rust_edu_test --until-gone) on each device's node, and waits until each has begun; sets pids.
+removal_loops_start() {
+	pids=
+	for a in "$@"; do
+		node=$(edu_node "$a")
+		rm -f "/tmp/removal.$a.started"
+		for k in 1 2; do
+			"$EDU_TEST" "$node" --until-gone "/tmp/removal.$a.started" $((k * 64)) \
+				>"/tmp/removal.$a.$k" 2>&1 &
+			pids="$pids $!"
+		done
+	done
+	for a in "$@"; do
+		t=0
+		while [ ! -e "/tmp/removal.$a.started" ] && [ $t -lt 100 ]; do sleep 0.1; t=$((t + 1)); done
+	done
+}
+
+# removal_loops_wait: every loop of removal_loops_start must end with an errno within the
+# driver's timeout (1 s), with margin: 10 s. Their endings are added to /tmp/removal.endings.
+removal_loops_wait() {
+	t=0
+	for p in $pids; do
+		while kill -0 "$p" 2>/dev/null && [ $t -lt 100 ]; do sleep 0.1; t=$((t + 1)); done
+		if kill -0 "$p" 2>/dev/null; then
+			diag "a process still runs 10 s after the removal"
+			kill -9 $pids
+			return 1
+		fi
+		wait "$p" || { diag "a loop failed:"; cat /tmp/removal.*.[12] | sed 's/^/# /'; return 1; }
+	done
+	cat /tmp/removal.*.[12] >>/tmp/removal.endings
+	rm -f /tmp/removal.*.[12]
+}
+
+# removal_done CHECK WHAT: the end of an edu removal check: how the loops ended, the devices must
+# work, and the record of $removed removals (WHAT: "removals", "hot-unplugs").
+removal_done() {
+	diag "$removed $2 under running factorial and DMA loops; loops ended with:" \
+		"$(awk '{ print $1 }' /tmp/removal.endings | sort | uniq -c | tr -s ' \n' ' ')"
+	for a in $(edu_devices); do
+		edu_test "$(edu_node "$a")" >/dev/null || { diag "$a does not work after the $2"; return 1; }
+	done
+	record check="$1" driver=rust_edu removals=$removed
+}
+
 check_removal_edu() {
 	echo "RELIABILITY check=removal_edu driver=rust_edu"
 	fi_available || return 4
@@ -515,38 +689,13 @@ check_removal_edu() {
 	rm -f /tmp/removal.endings
 	while [ $r -lt $rounds ]; do
 		set -- $(edu_devices)
-		pids=
-		for a in "$@"; do
-			node=$(edu_node "$a")
-			rm -f "/tmp/removal.$a.started"
-			# Two loops of factorials and checked DMA round trips (rust_edu_test --until-gone).
-			for k in 1 2; do
-				"$EDU_TEST" "$node" --until-gone "/tmp/removal.$a.started" $((k * 64)) \
-					>"/tmp/removal.$a.$k" 2>&1 &
-				pids="$pids $!"
-			done
-		done
+		removal_loops_start "$@"
 		# Remove the devices while both loops are running on them.
-		for a in "$@"; do
-			t=0
-			while [ ! -e "/tmp/removal.$a.started" ] && [ $t -lt 100 ]; do sleep 0.1; t=$((t + 1)); done
-		done
 		for a in "$@"; do
 			echo 1 >"/sys/bus/pci/devices/$a/remove" || { diag "removing $a failed"; return 1; }
 			removed=$((removed + 1))
 		done
-		# Every process sees an errno within the driver's timeout (1 s), with margin.
-		t=0
-		for p in $pids; do
-			while kill -0 "$p" 2>/dev/null && [ $t -lt 100 ]; do sleep 0.1; t=$((t + 1)); done
-			if kill -0 "$p" 2>/dev/null; then
-				diag "a process still runs 10 s after the removal"
-				kill -9 $pids
-				return 1
-			fi
-			wait "$p" || { diag "a loop failed:"; cat /tmp/removal.* | sed 's/^/# /'; return 1; }
-		done
-		cat /tmp/removal.*.[12] >>/tmp/removal.endings
+		removal_loops_wait || return 1
 		echo 1 >/sys/bus/pci/rescan
 		udevadm settle 2>/dev/null
 		[ "$(edu_devices | wc -l)" -eq 2 ] || { diag "rescan found $(edu_devices | wc -l) edu devices"; return 1; }
@@ -555,11 +704,74 @@ check_removal_edu() {
 		done
 		r=$((r + 1))
 	done
-	diag "$removed removals under running factorial and DMA loops; loops ended with: $(awk '{ print $1 }' /tmp/removal.endings | sort | uniq -c | tr -s ' \n' ' ')"
-	for a in $(edu_devices); do
-		edu_test "$(edu_node "$a")" >/dev/null || { diag "$a does not work after the removals"; return 1; }
+	removal_done removal_edu removals
+}
+
+# The folder fork/qmp-relay serves on the host (fork/vng.sh), from the kernel command line.
+HOTPLUG_DIR=$(sed -n 's/.*fork\.hotplug=\([^ ]*\).*/\1/p' /proc/cmdline)
+
+# hotplug REQUEST: has QEMU run REQUEST ("device_del ID" or "device_add DRIVER,OPTIONS")
+# through fork/qmp-relay; fails with QEMU's error.
+hotplug() {
+	rm -f "$HOTPLUG_DIR/reply"
+	echo "$1" >"$HOTPLUG_DIR/request.tmp" && mv "$HOTPLUG_DIR/request.tmp" "$HOTPLUG_DIR/request" ||
+		{ diag "cannot write to $HOTPLUG_DIR"; return 1; }
+	t=0
+	while [ ! -e "$HOTPLUG_DIR/reply" ] && [ $t -lt 100 ]; do sleep 0.1; t=$((t + 1)); done
+	[ -e "$HOTPLUG_DIR/reply" ] || { diag "fork/qmp-relay did not answer: $1"; return 1; }
+	read -r reply <"$HOTPLUG_DIR/reply"
+	[ "$reply" = ok ] || { diag "QEMU: $1: $reply"; return 1; }
+}
+
+# wait_for SECONDS CMD...: runs CMD every tenth of a second until it succeeds (or SECONDS pass).
+wait_for() {
+	n=$(($1 * 10))
+	shift
+	while ! "$@"; do
+		[ $n -gt 0 ] || return 1
+		sleep 0.1
+		n=$((n - 1))
 	done
-	record check=removal_edu driver=rust_edu removals=$removed
+}
+no_edu_left() { [ -z "$(edu_devices)" ]; }
+qemu_deleted_both() {
+	grep -qx 'deleted edu1' "$HOTPLUG_DIR/events" 2>/dev/null &&
+		grep -qx 'deleted edu2' "$HOTPLUG_DIR/events"
+}
+both_edu_bound() {
+	set -- $(edu_devices)
+	[ $# -eq 2 ] && [ -e "$EDU_DRV/$1" ] && [ -e "$EDU_DRV/$2" ] &&
+		[ -n "$(edu_node "$1")" ] && [ -n "$(edu_node "$2")" ]
+}
+
+# Hot-unplug through QEMU's monitor: device_del takes each edu device away (q35 asks the guest
+# through ACPI, whose acpiphp unbinds the driver and ejects the slot; QEMU then deletes the
+# device) while the loops run on it, and device_add puts a new one in its root port.
+check_removal_edu_unplug() {
+	echo "RELIABILITY check=removal_edu_unplug driver=rust_edu"
+	fi_available || return 4
+	[ -n "$HOTPLUG_DIR" ] && [ -d "$HOTPLUG_DIR" ] ||
+		{ diag "no hot-plug folder on the kernel command line (fork/vng.sh passes fork.hotplug=)"; return 1; }
+	edu_ready || return 1
+	mark_log
+	rounds=5 removed=0 r=0
+	rm -f /tmp/removal.endings
+	while [ $r -lt $rounds ]; do
+		set -- $(edu_devices)
+		[ $# -eq 2 ] || { diag "expected 2 edu devices, found $#"; return 1; }
+		: >"$HOTPLUG_DIR/events"
+		removal_loops_start "$@"
+		hotplug "device_del edu1" && hotplug "device_del edu2" || { kill -9 $pids; return 1; }
+		removal_loops_wait || return 1
+		wait_for 30 no_edu_left || { diag "the edu devices are still there 30 s after device_del"; return 1; }
+		wait_for 10 qemu_deleted_both ||
+			{ diag "QEMU did not delete both devices: $(tr '\n' ' ' <"$HOTPLUG_DIR/events")"; return 1; }
+		removed=$((removed + 2))
+		hotplug "device_add edu,id=edu1,bus=rp1" && hotplug "device_add edu,id=edu2,bus=rp2" || return 1
+		wait_for 30 both_edu_bound || { diag "rust_edu did not bind both new devices within 30 s"; return 1; }
+		r=$((r + 1))
+	done
+	removal_done removal_edu_unplug "hot-unplugs (device_del)"
 }
 
 check_removal_pci() {

@@ -1,0 +1,28 @@
+// SPDX-License-Identifier: GPL-2.0
+
+#include <linux/dma-mapping.h>
+#include <linux/error-injection.h>
+
+/*
+ * Error-injection points: the DMA abstraction calls these wrappers instead of the functions they
+ * wrap, so that fail_function can fail exactly the Rust driver stack's calls (see
+ * Documentation/fault-injection/fault-injection.rst).
+ */
+int rust_helper_ei_dma_set_mask(struct device *dev, u64 mask)
+{
+	return dma_set_mask(dev, mask);
+}
+ALLOW_ERROR_INJECTION(rust_helper_ei_dma_set_mask, ERRNO);
+
+int rust_helper_ei_dma_set_coherent_mask(struct device *dev, u64 mask)
+{
+	return dma_set_coherent_mask(dev, mask);
+}
+ALLOW_ERROR_INJECTION(rust_helper_ei_dma_set_coherent_mask, ERRNO);
+
+void *rust_helper_ei_dma_alloc_attrs(struct device *dev, size_t size, dma_addr_t *dma_handle,
+				     gfp_t flag, unsigned long attrs)
+{
+	return dma_alloc_attrs(dev, size, dma_handle, flag, attrs);
+}
+ALLOW_ERROR_INJECTION(rust_helper_ei_dma_alloc_attrs, NULL);
