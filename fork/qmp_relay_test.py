@@ -82,10 +82,13 @@ def request(d, line, timeout=10.0):
 
 def with_relay(answer, body):
     with tempfile.TemporaryDirectory() as d:
-        qemu = FakeQemu(os.path.join(d, "qmp.sock"), answer)
-        relay = subprocess.Popen([sys.executable, RELAY, d])
+        shared = os.path.join(d, "shared")
+        os.mkdir(shared)
+        sock = os.path.join(d, "qmp.sock")
+        qemu = FakeQemu(sock, answer)
+        relay = subprocess.Popen([sys.executable, RELAY, sock, shared])
         try:
-            body(d, qemu)
+            body(shared, qemu)
         finally:
             qemu.close()
             try:
@@ -148,8 +151,23 @@ def deleted_events_are_recorded():
     with_relay(ok, body)
 
 
+def guest_symlinks_are_not_followed():
+    def body(d, qemu):
+        victim = os.path.join(os.path.dirname(d), "host-file")
+        with open(victim, "w") as f:
+            f.write("host data\n")
+        os.symlink(victim, os.path.join(d, "events"))
+        os.symlink(victim, os.path.join(d, "reply.tmp"))
+        assert request(d, "device_del edu1") == "ok"
+        qemu.send({"event": "DEVICE_DELETED", "data": {"device": "edu1"}})
+        time.sleep(0.5)
+        assert open(victim).read() == "host data\n", "the relay wrote through a guest symlink"
+    with_relay(ok, body)
+
+
 TESTS = [device_del_is_sent, device_add_options_become_arguments, qemu_errors_reach_the_guest,
-         bad_requests_are_refused_without_qemu, deleted_events_are_recorded]
+         bad_requests_are_refused_without_qemu, deleted_events_are_recorded,
+         guest_symlinks_are_not_followed]
 
 
 def main():

@@ -64,14 +64,15 @@ vng_boot() {
 	# Seen in 2 of 9 boots here; reported upstream ("kasan: Fix false-positive
 	# wild-memory-access on x86 under 5-level paging", June 2026).
 	grep -q '^CONFIG_KASAN_GENERIC=y' "$FORK_OUT/.config" 2>/dev/null && append+=" no5lvl"
-	# Hot-plug: QEMU's monitor (QMP) on a socket in a folder the guest may write, where
-	# fork/qmp-relay takes the guest's device_del and device_add requests (the guest finds the
-	# folder in /proc/cmdline as fork.hotplug=).
-	local hotplug rc relay
-	hotplug=$(mktemp -d "${TMPDIR:-/tmp}/fork-hotplug.XXXXXX") || die "mktemp failed"
-	qemu_devices+=" -qmp unix:$hotplug/qmp.sock,server=on,wait=off"
+	# Hot-plug: QEMU's monitor (QMP) on a socket of the host's, and a folder the guest may write,
+	# where fork/qmp-relay takes the guest's device_del and device_add requests (the guest finds
+	# the folder in /proc/cmdline as fork.hotplug=).
+	local hotplug qmp rc relay
+	hotplug=$(mktemp -d /tmp/fork-hotplug.XXXXXX) && qmp=$(mktemp -d /tmp/fork-qmp.XXXXXX) ||
+		die "mktemp failed"
+	qemu_devices+=" -qmp unix:$qmp/sock,server=on,wait=off"
 	append+=" fork.hotplug=$hotplug"
-	python3 "$FORK_ROOT/fork/qmp-relay" "$hotplug" &
+	python3 "$FORK_ROOT/fork/qmp-relay" "$qmp/sock" "$hotplug" &
 	relay=$!
 	local vng_args=(--disable-kvm --disable-microvm --force-9p --cpus 2 --memory 1G --verbose
 		--run "$FORK_OUT" --cwd / --rwdir "$hotplug" --qemu-opts "$qemu_devices" --append "$append")
@@ -84,7 +85,7 @@ vng_boot() {
 	rc=$?
 	kill "$relay" 2>/dev/null
 	wait "$relay" 2>/dev/null
-	rm -rf "$hotplug"
+	rm -rf "$hotplug" "$qmp"
 	return $rc
 }
 

@@ -100,7 +100,8 @@ pub unsafe trait Device {
 
     /// Sets the mask of addresses the device can reach in streaming DMA.
     ///
-    /// Fails with `EIO` if the platform cannot give the device memory within the mask.
+    /// Fails if the platform cannot give the device memory within the mask (the DMA core says
+    /// `EIO`), with the errno it gets.
     fn dma_set_mask(&self, mask: DmaMask) -> Result {
         // SAFETY: By the trait's safety requirements the device's `dma_mask` is set up.
         to_result(unsafe { bindings::ei_dma_set_mask(self.as_dma_device().as_raw(), mask.value()) })

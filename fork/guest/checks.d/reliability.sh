@@ -17,8 +17,8 @@
 # fail_function on each error-injection point of the Rust abstractions that the driver's probe
 # (or module init) goes through, in turn (see ff_arm).
 #
-# Surprise removal: through sysfs (remove, then a rescan), and through QEMU's monitor (device_del,
-# then device_add; fork/qmp-relay on the host runs the guest's requests).
+# Surprise removal: through sysfs (remove, then a rescan), and an orderly hot-unplug through QEMU's
+# monitor (device_del, then device_add; fork/qmp-relay on the host runs the guest's requests).
 #
 # Fuzzing: misc_fuzz (tools/testing/selftests/drivers/misc_fuzz), seeded with $FUZZ_SEED (set by
 # fork/boot --seed; random otherwise, and printed). Calls are counted at the driver: a kprobe on
@@ -178,6 +178,7 @@ FF_CYCLES=10
 # PERCENT (FF_PERCENT) of every INTERVAL-th call (1). (100 2: every second call fails.)
 ff_arm() {
 	f=rust_helper_$1
+	echo 0 >"$FF/probability"
 	echo >"$FF/inject"
 	echo "$f" >"$FF/inject" || { diag "fail_function does not take $f"; return 1; }
 	# An ftrace-based kprobe, or the task filter would never match (see above).
@@ -208,9 +209,10 @@ ff_disarm() {
 
 # ff_probe_points DRIVERDIR CYCLES "POINT:ERRNO..." ADDR...: for each error-injection point the
 # driver's probe goes through, CYCLES probe/unbind cycles on every device ADDR at once with
-# fail_function on that point. Each point must fail at least once, and the probes it failed must
-# have returned ERRNO (the errno the driver makes of the injected failure); a failed probe must
-# leave the device unbound (bind_cycles). Sets ff_cycles, ff_refused, ff_injected, ff_points.
+# fail_function on that point. Each point must fail at least once, and every probe that failed
+# must have returned ERRNO (the errno the driver makes of the injected failure), nothing else; a
+# failed probe must leave the device unbound (bind_cycles). Sets ff_cycles, ff_refused,
+# ff_injected, ff_points.
 ff_probe_points() {
 	drv=$1 n=$2 points=$3
 	shift 3
@@ -226,10 +228,7 @@ ff_probe_points() {
 		LOG_MARK=$mark
 		diag "fail_function on $p: $cycles cycles, $refused refused (errnos: ${got:-none}), $injected injected"
 		[ "$injected" -gt 0 ] || { diag "$p: no failure was injected (does the probe reach it?)"; return 1; }
-		case " $got" in
-		*" $want "*) ;;
-		*) diag "$p: no probe failed with -$want"; return 1 ;;
-		esac
+		[ "$got" = "$want " ] || { diag "$p: the failed probes returned ${got:-nothing}, not -$want only"; return 1; }
 		ff_cycles=$((ff_cycles + cycles)) ff_refused=$((ff_refused + refused))
 		ff_injected=$((ff_injected + injected)) ff_points=$((ff_points + 1))
 		rebind_all "$drv" "$@" || return 1
@@ -318,12 +317,14 @@ rebind_all() {
 
 # probe_faults DRIVERDIR RANGE ADDR...: the probe-path fault injection of a PCI driver whose
 # module is at RANGE: bind cycles on every device ADDR at once under failslab and
-# fail_page_alloc. Sets cycles, bound, refused and injected.
+# fail_page_alloc. Sets fi_cycles, fi_refused and fi_injected (bind_cycles_parallel's figures,
+# which the fail_function cycles after it overwrite).
 probe_faults() {
 	drv=$1 range=$2
 	shift 2
 	bind_cycles_parallel "$drv" "$BIND_CYCLES" "fi $range" "$@" || return 1
 	diag "probe/unbind: $cycles cycles, $bound bound, $refused refused ($errs), $injected faults injected"
+	fi_cycles=$cycles fi_refused=$refused fi_injected=$injected
 	rebind_all "$drv" "$@"
 }
 
@@ -357,9 +358,9 @@ check_faults_edu() {
 	for a in "$@"; do
 		edu_test "$(edu_node "$a")" >/dev/null || { diag "$a does not work after injection"; return 1; }
 	done
-	[ "$injected" -gt 0 ] && [ "$injected2" -gt 0 ] || { diag "no fault was injected"; return 1; }
-	record check=faults_edu driver=rust_edu faults_injected=$((injected + injected2 + ff_injected)) \
-		probe_cycles=$cycles probes_refused=$refused file_cycles=$FILE_CYCLES \
+	[ "$fi_injected" -gt 0 ] && [ "$injected2" -gt 0 ] || { diag "no fault was injected"; return 1; }
+	record check=faults_edu driver=rust_edu faults_injected=$((fi_injected + injected2 + ff_injected)) \
+		probe_cycles=$fi_cycles probes_refused=$fi_refused file_cycles=$FILE_CYCLES \
 		ff_points=$ff_points ff_cycles=$ff_cycles ff_injected=$ff_injected
 }
 
@@ -383,9 +384,9 @@ check_faults_pci() {
 	# Each bind probes twice on a kernel with driver-remove testing.
 	[ "$n" -ge 2 ] || { diag "the devices do not work after injection ($n probe reports)"; return 1; }
 	mp -r rust_driver_pci || return 1
-	[ "$injected" -gt 0 ] || { diag "no fault was injected"; return 1; }
-	record check=faults_pci driver=rust_driver_pci faults_injected=$((injected + ff_injected)) \
-		probe_cycles=$cycles probes_refused=$refused \
+	[ "$fi_injected" -gt 0 ] || { diag "no fault was injected"; return 1; }
+	record check=faults_pci driver=rust_driver_pci faults_injected=$((fi_injected + ff_injected)) \
+		probe_cycles=$fi_cycles probes_refused=$fi_refused \
 		ff_points=$ff_points ff_cycles=$ff_cycles ff_injected=$ff_injected
 }
 
@@ -744,9 +745,19 @@ both_edu_bound() {
 		[ -n "$(edu_node "$1")" ] && [ -n "$(edu_node "$2")" ]
 }
 
-# Hot-unplug through QEMU's monitor: device_del takes each edu device away (q35 asks the guest
-# through ACPI, whose acpiphp unbinds the driver and ejects the slot; QEMU then deletes the
-# device) while the loops run on it, and device_add puts a new one in its root port.
+# unplug_restore: after a failed round, plugs the edu devices back in (an id still present is
+# refused by QEMU, harmlessly), so that the checks after this one have their devices.
+unplug_restore() {
+	hotplug "device_add edu,id=edu1,bus=rp1" >/dev/null
+	hotplug "device_add edu,id=edu2,bus=rp2" >/dev/null
+	wait_for 30 both_edu_bound
+	return 1
+}
+
+# Hot-unplug through QEMU's monitor: device_del takes each edu device away while the loops run
+# on it, and device_add puts a new one in its root port. This is an orderly hot-unplug: q35 asks
+# the guest through ACPI, whose acpiphp unbinds the driver and ejects the slot before QEMU
+# deletes the device (QEMU 7.2 has no surprise removal for a PCIe slot).
 check_removal_edu_unplug() {
 	echo "RELIABILITY check=removal_edu_unplug driver=rust_edu"
 	fi_available || return 4
@@ -761,13 +772,18 @@ check_removal_edu_unplug() {
 		[ $# -eq 2 ] || { diag "expected 2 edu devices, found $#"; return 1; }
 		: >"$HOTPLUG_DIR/events"
 		removal_loops_start "$@"
-		hotplug "device_del edu1" && hotplug "device_del edu2" || { kill -9 $pids; return 1; }
-		removal_loops_wait || return 1
-		wait_for 30 no_edu_left || { diag "the edu devices are still there 30 s after device_del"; return 1; }
-		wait_for 10 qemu_deleted_both ||
-			{ diag "QEMU did not delete both devices: $(tr '\n' ' ' <"$HOTPLUG_DIR/events")"; return 1; }
+		hotplug "device_del edu1" && hotplug "device_del edu2" || { kill -9 $pids; unplug_restore; return 1; }
+		removal_loops_wait || { unplug_restore; return 1; }
+		wait_for 30 no_edu_left ||
+			{ diag "the edu devices are still there 30 s after device_del"; unplug_restore; return 1; }
+		wait_for 10 qemu_deleted_both || {
+			diag "QEMU did not delete both devices: $(tr '\n' ' ' <"$HOTPLUG_DIR/events")"
+			unplug_restore
+			return 1
+		}
 		removed=$((removed + 2))
-		hotplug "device_add edu,id=edu1,bus=rp1" && hotplug "device_add edu,id=edu2,bus=rp2" || return 1
+		hotplug "device_add edu,id=edu1,bus=rp1" && hotplug "device_add edu,id=edu2,bus=rp2" ||
+			{ unplug_restore; return 1; }
 		wait_for 30 both_edu_bound || { diag "rust_edu did not bind both new devices within 30 s"; return 1; }
 		r=$((r + 1))
 	done
