@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
 #include <linux/dma-mapping.h>
+#include <linux/dmapool.h>
 #include <linux/error-injection.h>
 
 /*
@@ -26,3 +27,9 @@ void *rust_helper_ei_dma_alloc_attrs(struct device *dev, size_t size, dma_addr_t
 	return dma_alloc_attrs(dev, size, dma_handle, flag, attrs);
 }
 ALLOW_ERROR_INJECTION(rust_helper_ei_dma_alloc_attrs, NULL);
+
+void *rust_helper_ei_dma_pool_alloc(struct dma_pool *pool, gfp_t mem_flags, dma_addr_t *handle)
+{
+	return dma_pool_alloc(pool, mem_flags, handle);
+}
+ALLOW_ERROR_INJECTION(rust_helper_ei_dma_pool_alloc, NULL);

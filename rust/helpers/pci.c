@@ -47,8 +47,9 @@ void __iomem *rust_helper_ei_pci_iomap(struct pci_dev *pdev, int bar, unsigned l
 ALLOW_ERROR_INJECTION(rust_helper_ei_pci_iomap, NULL);
 
 int rust_helper_ei_pci_alloc_irq_vectors(struct pci_dev *pdev, unsigned int min_vecs,
-					 unsigned int max_vecs, unsigned int flags)
+					 unsigned int max_vecs, unsigned int flags,
+					 struct irq_affinity *affd)
 {
-	return pci_alloc_irq_vectors(pdev, min_vecs, max_vecs, flags);
+	return pci_alloc_irq_vectors_affinity(pdev, min_vecs, max_vecs, flags, affd);
 }
 ALLOW_ERROR_INJECTION(rust_helper_ei_pci_alloc_irq_vectors, ERRNO);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Direct memory access (DMA): device address masks and coherent allocations.
+//! Direct memory access (DMA): device address masks, coherent allocations and pools.
 //!
 //! A device that can master the bus implements [`Device`]. In `probe`, its driver tells the
 //! kernel which addresses the device can reach with [`Device::dma_set_mask_and_coherent`] (for
@@ -26,7 +26,12 @@ use crate::{
     devres::Devres,
     error::{to_result, Result},
     prelude::*,
+    sync::Arc,
     types::{ARef, AsBytes, FromBytes},
+};
+use core::{
+    marker::PhantomData,
+    sync::atomic::{AtomicUsize, Ordering},
 };
 
 /// An address as the device sees it (`dma_addr_t`).
@@ -419,6 +424,234 @@ impl<T: AsBytes + FromBytes> CoherentAllocation<T> {
     }
 }
 
+/// A `dma_pool`, destroyed when dropped.
+///
+/// # Invariants
+///
+/// `pool` is a pool created by `dma_pool_create()` and not yet destroyed. `users` counts the
+/// [`Pool::alloc`] calls that use `pool` outside an RCU read-side critical section (allocating
+/// may sleep); the pool is destroyed only when there are none.
+struct RawPool {
+    pool: *mut bindings::dma_pool,
+    users: AtomicUsize,
+}
+
+// SAFETY: `dma_pool_destroy()` may be called from any thread that may sleep; the pool's
+// allocation functions take its lock.
+unsafe impl Send for RawPool {}
+
+// SAFETY: See above: every operation on the pool is internally synchronised.
+unsafe impl Sync for RawPool {}
+
+impl Drop for RawPool {
+    fn drop(&mut self) {
+        // Unbind (or the last reference) revoked the pool: no new user can come, the ones in
+        // `Pool::alloc` leave after one allocation.
+        while self.users.load(Ordering::Acquire) != 0 {
+            // SAFETY: Plain sleep; drop runs in process context (devres release or a driver's
+            // drop, both may sleep, as `dma_pool_destroy()` does).
+            unsafe { bindings::msleep(1) };
+        }
+        // SAFETY: By the type invariant the pool is live; it is destroyed once, here. Blocks
+        // still allocated (their `PoolBuffer`s can no longer free them, see there) make the C
+        // side keep the pages and report the pool busy.
+        unsafe { bindings::dma_pool_destroy(self.pool) };
+    }
+}
+
+/// A pool of small blocks of coherent DMA memory (`dma_pool`), each `count` values of `T`, for
+/// descriptors that are allocated and freed often, such as NVMe PRP lists.
+///
+/// Like [`CoherentAllocation`], the pool is created for a bound device, and its memory is
+/// freed when the pool and all its buffers are dropped, or when the device is unbound,
+/// whichever comes first; after unbind, buffer accesses fail with `ENXIO`. Buffers keep the
+/// pool alive, so they may be dropped in any order.
+///
+/// # Examples
+///
+/// ```no_run
+/// use kernel::{c_str, dma::Pool, pci, prelude::*};
+///
+/// fn prp_list(pdev: &pci::Device<pci::Core>) -> Result {
+///     // Blocks of 512 `u64`s (4 KiB), page aligned.
+///     let pool = Pool::<u64>::new(pdev, c_str!("prp list"), 512, 4096)?;
+///     let list = pool.alloc(GFP_KERNEL)?;
+///     list.write(0, 0x1000)?;
+///     pr_info!("list at {:#x}\n", list.dma_handle());
+///     Ok(())
+/// }
+/// ```
+pub struct Pool<T: AsBytes + FromBytes> {
+    raw: Arc<Devres<RawPool>>,
+    count: usize,
+    _p: PhantomData<T>,
+}
+
+impl<T: AsBytes + FromBytes> Pool<T> {
+    /// Creates a pool for `dev` whose blocks hold `count` values of `T` and are aligned to
+    /// `align` bytes (a power of two, at least the alignment of `T`).
+    ///
+    /// Fails with `EINVAL` for a zero `count`, a block size over a page (use
+    /// [`CoherentAllocation`] for those) or a bad alignment, with `EIO` if the device has no
+    /// coherent DMA mask, and with `ENOMEM` if memory is short.
+    pub fn new(
+        dev: &device::Device<Bound>,
+        name: &CStr,
+        count: usize,
+        align: usize,
+    ) -> Result<Self> {
+        build_assert!(
+            core::mem::size_of::<T>() > 0,
+            "a DMA pool of a zero-sized type is not supported"
+        );
+        let size = count
+            .checked_mul(core::mem::size_of::<T>())
+            .filter(|&s| s > 0 && s <= crate::page::PAGE_SIZE)
+            .ok_or(EINVAL)?;
+        if !align.is_power_of_two()
+            || align < core::mem::align_of::<T>()
+            || align > crate::page::PAGE_SIZE
+        {
+            return Err(EINVAL);
+        }
+        // SAFETY: `dev` is a valid device; the mask is only read.
+        if unsafe { (*dev.as_raw()).coherent_dma_mask } == 0 {
+            return Err(EIO);
+        }
+        // SAFETY: `dev` is bound to the caller's driver; `name` is copied by the C side.
+        let pool = unsafe { bindings::dma_pool_create(name.as_char_ptr(), dev.as_raw(), size, align, 0) };
+        if pool.is_null() {
+            return Err(ENOMEM);
+        }
+        // INVARIANT: The pool was just created.
+        let raw = RawPool {
+            pool,
+            users: AtomicUsize::new(0),
+        };
+        Ok(Self {
+            raw: Arc::new(Devres::new(dev, raw, GFP_KERNEL)?, GFP_KERNEL)?,
+            count,
+            _p: PhantomData,
+        })
+    }
+
+    /// Allocates a zeroed block. `flags` is `GFP_ATOMIC` in atomic context.
+    ///
+    /// Fails with `ENOMEM` if memory is short and with `ENXIO` after unbind.
+    pub fn alloc(&self, flags: Flags) -> Result<PoolBuffer<T>> {
+        // The allocation may sleep, so it cannot run under the RCU guard: register as a user
+        // under it instead, which makes the revoked pool's drop wait for us.
+        let (pool, users) = {
+            let guard = self.raw.try_access().ok_or(ENXIO)?;
+            guard.users.fetch_add(1, Ordering::Acquire);
+            (guard.pool, &guard.users as *const AtomicUsize)
+        };
+        let mut dma_handle: DmaAddress = 0;
+        // SAFETY: We are a user, so the pool is not destroyed until we leave below;
+        // `dma_handle` is valid for writes.
+        let cpu = unsafe {
+            bindings::ei_dma_pool_alloc(
+                pool,
+                flags.as_raw() | bindings::__GFP_ZERO | bindings::__GFP_NOWARN,
+                &mut dma_handle,
+            )
+        };
+        // SAFETY: `users` lives inside `self.raw`, which `self` keeps allocated; if the pool
+        // was revoked meanwhile, its drop is waiting for this very decrement, so the field is
+        // still there. Nothing of the pool is touched after it.
+        unsafe { (*users).fetch_sub(1, Ordering::Release) };
+        if cpu.is_null() {
+            return Err(ENOMEM);
+        }
+        // INVARIANT: The block was just allocated from the pool `raw` holds.
+        Ok(PoolBuffer {
+            pool: self.raw.clone(),
+            cpu: cpu.cast(),
+            dma_handle,
+            count: self.count,
+        })
+    }
+}
+
+/// A block of a [`Pool`]: `count` values of `T` at device address
+/// [`dma_handle`](Self::dma_handle), freed when dropped.
+///
+/// It is [`Send`] but not [`Sync`], for the reason [`CoherentAllocation`] is not.
+///
+/// # Invariants
+///
+/// While `pool` is accessible, `cpu` points to a block of `count` values of `T` allocated from
+/// it at device address `dma_handle`, owned by `self`.
+pub struct PoolBuffer<T: AsBytes + FromBytes> {
+    pool: Arc<Devres<RawPool>>,
+    cpu: *mut T,
+    dma_handle: DmaAddress,
+    count: usize,
+}
+
+// SAFETY: The block may be accessed and freed from any thread; moving the buffer moves the only
+// handle to it.
+unsafe impl<T: AsBytes + FromBytes + Send> Send for PoolBuffer<T> {}
+
+impl<T: AsBytes + FromBytes> PoolBuffer<T> {
+    /// Returns the number of values of `T` in the block.
+    pub fn count(&self) -> usize {
+        self.count
+    }
+
+    /// Returns the device address of the first value.
+    pub fn dma_handle(&self) -> DmaAddress {
+        self.dma_handle
+    }
+
+    /// Reads value `index` (a volatile read). Fails with `EINVAL` if it is out of bounds and
+    /// `ENXIO` after unbind.
+    pub fn read(&self, index: usize) -> Result<T> {
+        if index >= self.count {
+            return Err(EINVAL);
+        }
+        let _guard = self.pool.try_access().ok_or(ENXIO)?;
+        // SAFETY: In bounds, and the block is allocated while the pool is accessible; every bit
+        // pattern is a valid `T`.
+        Ok(unsafe { self.cpu.add(index).read_volatile() })
+    }
+
+    /// Writes `value` at `index` (a volatile write). Fails with `EINVAL` if it is out of bounds
+    /// and `ENXIO` after unbind.
+    pub fn write(&self, index: usize, value: T) -> Result {
+        self.write_from(index, core::iter::once(value))
+    }
+
+    /// Writes the values of `values` from `index` on, under one access of the pool. Fails with
+    /// `EINVAL`, having written nothing, if they do not fit, and with `ENXIO` after unbind.
+    pub fn write_from(&self, index: usize, values: impl ExactSizeIterator<Item = T>) -> Result {
+        match index.checked_add(values.len()) {
+            Some(end) if end <= self.count => {}
+            _ => return Err(EINVAL),
+        }
+        let _guard = self.pool.try_access().ok_or(ENXIO)?;
+        // `take`: a wrong `ExactSizeIterator::len` must not make us write past the block.
+        for (i, v) in values.take(self.count - index).enumerate() {
+            // SAFETY: In bounds (`index + i < count`) and allocated while the guard is held;
+            // `self` is not shared between threads.
+            unsafe { self.cpu.add(index + i).write_volatile(v) };
+        }
+        Ok(())
+    }
+}
+
+impl<T: AsBytes + FromBytes> Drop for PoolBuffer<T> {
+    fn drop(&mut self) {
+        // After unbind the pool is gone, and with it (leaked and reported by the C side) the
+        // block.
+        if let Some(guard) = self.pool.try_access() {
+            // SAFETY: By the type invariant the block came from this live pool and is freed
+            // once, here.
+            unsafe { bindings::dma_pool_free(guard.pool, self.cpu.cast(), self.dma_handle) };
+        }
+    }
+}
+
 #[macros::kunit_tests(rust_kernel_dma)]
 mod tests {
     use super::*;
@@ -517,6 +750,63 @@ mod tests {
             CoherentAllocation::<u64>::alloc_coherent(dev.bound(), usize::MAX / 4, GFP_KERNEL)
                 .is_err()
         );
+        Ok(())
+    }
+
+    #[test]
+    fn pool() -> Result {
+        let dev = TestDevice::new(c_str!("rust_dma_test_p"), DmaMask::new::<32>())?;
+        let pool = Pool::<u64>::new(dev.bound(), c_str!("rust_dma_test"), 64, 512)?;
+        let a = pool.alloc(GFP_KERNEL)?;
+        let b = pool.alloc(GFP_ATOMIC)?;
+        assert_eq!(a.count(), 64);
+        assert_eq!(a.dma_handle() % 512, 0);
+        assert_ne!(a.dma_handle(), b.dma_handle());
+        assert_eq!(a.read(63)?, 0);
+        a.write(63, u64::MAX)?;
+        assert_eq!(a.read(63)?, u64::MAX);
+        assert_eq!(a.read(64), Err(EINVAL));
+        assert_eq!(a.write(64, 0), Err(EINVAL));
+        b.write_from(60, [1u64, 2, 3, 4].into_iter())?;
+        assert_eq!(b.read(61)?, 2);
+        assert_eq!(b.write_from(61, [1u64, 2, 3, 4].into_iter()), Err(EINVAL));
+        assert_eq!(b.read(63)?, 4);
+        assert_eq!(b.write_from(usize::MAX, [1u64].into_iter()), Err(EINVAL));
+        // A freed block is reused, zeroed again.
+        let handle = a.dma_handle();
+        drop(a);
+        let c = pool.alloc(GFP_KERNEL)?;
+        assert_eq!(c.dma_handle(), handle);
+        assert_eq!(c.read(63)?, 0);
+        // The pool may go before its buffers.
+        drop(pool);
+        assert_eq!(c.read(0)?, 0);
+        drop(b);
+        drop(c);
+        // Bad geometries.
+        assert_eq!(Pool::<u64>::new(dev.bound(), c_str!("t"), 0, 8).err(), Some(EINVAL));
+        assert_eq!(Pool::<u64>::new(dev.bound(), c_str!("t"), 513, 8).err(), Some(EINVAL));
+        assert_eq!(Pool::<u64>::new(dev.bound(), c_str!("t"), 8, 4).err(), Some(EINVAL));
+        assert_eq!(Pool::<u64>::new(dev.bound(), c_str!("t"), 8, 24).err(), Some(EINVAL));
+        Ok(())
+    }
+
+    /// Buffers outliving the device fail with `ENXIO`, and their drop does not touch the
+    /// destroyed pool.
+    #[test]
+    fn pool_device_goes_away() -> Result {
+        let dev = TestDevice::new(c_str!("rust_dma_test_q"), DmaMask::new::<32>())?;
+        let pool = Pool::<u32>::new(dev.bound(), c_str!("rust_dma_test"), 16, 64)?;
+        let a = pool.alloc(GFP_KERNEL)?;
+        a.write(0, 7)?;
+        drop(a);
+        let b = pool.alloc(GFP_KERNEL)?;
+        drop(dev);
+        assert_eq!(pool.alloc(GFP_KERNEL).err(), Some(ENXIO));
+        assert_eq!(b.read(0), Err(ENXIO));
+        assert_eq!(b.write(0, 1), Err(ENXIO));
+        drop(pool);
+        drop(b);
         Ok(())
     }
 }

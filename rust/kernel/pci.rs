@@ -228,7 +228,7 @@ macro_rules! pci_device_table {
 pub struct Device<Ctx: DeviceContext = Normal>(Opaque<bindings::pci_dev>, PhantomData<Ctx>);
 
 impl<Ctx: DeviceContext> Device<Ctx> {
-    fn as_raw(&self) -> *mut bindings::pci_dev {
+    pub(crate) fn as_raw(&self) -> *mut bindings::pci_dev {
         self.0.get()
     }
 
@@ -469,15 +469,51 @@ impl Device<Core> {
     /// many it got.
     ///
     /// MSI-X is preferred over MSI, and MSI over INTx, among the allowed types. The vectors are
-    /// freed when the device is unbound, after the interrupts requested on them.
+    /// freed when the device is unbound, after the interrupts requested on them. They can be
+    /// allocated once per binding: a second call fails with `EBUSY`.
     pub fn alloc_irq_vectors(&self, min: u32, max: u32, types: IrqTypes) -> Result<u32> {
+        self.alloc_vectors(min, max, types, None)
+    }
+
+    /// Like [`Device::alloc_irq_vectors`], but spreads the affinity of the vectors after the
+    /// first `pre_vectors` over the CPUs (`PCI_IRQ_AFFINITY`): one vector per queue, each
+    /// serving the CPUs that submit to it, as multi-queue devices (NVMe, network cards) want.
+    /// The first `pre_vectors` (an admin queue's, say) keep the default affinity.
+    ///
+    /// Fails with `EINVAL` if `pre_vectors` is not below `min`.
+    pub fn alloc_irq_vectors_affinity(
+        &self,
+        min: u32,
+        max: u32,
+        types: IrqTypes,
+        pre_vectors: u32,
+    ) -> Result<u32> {
+        if pre_vectors >= min || min > max {
+            return Err(EINVAL);
+        }
+        self.alloc_vectors(min, max, types, Some(pre_vectors))
+    }
+
+    fn alloc_vectors(&self, min: u32, max: u32, types: IrqTypes, pre: Option<u32>) -> Result<u32> {
         // Allocated twice, the vectors would be freed twice.
         // SAFETY: `self.as_raw()` is a valid `pci_dev`; the flags are read under the device lock.
         if unsafe { (*self.as_raw()).msi_enabled() != 0 || (*self.as_raw()).msix_enabled() != 0 } {
             return Err(EBUSY);
         }
-        // SAFETY: `self.as_raw()` is a valid `pci_dev` and the device lock is held.
-        let ret = unsafe { bindings::ei_pci_alloc_irq_vectors(self.as_raw(), min, max, types.0) };
+        // SAFETY: All-zero is a valid `irq_affinity` (no sets, no callback).
+        let mut affd: bindings::irq_affinity = unsafe { core::mem::zeroed() };
+        let (flags, affd_ptr) = match pre {
+            Some(pre) => {
+                affd.pre_vectors = pre;
+                (types.0 | bindings::PCI_IRQ_AFFINITY, &mut affd as *mut _)
+            }
+            None => (types.0, core::ptr::null_mut()),
+        };
+        // SAFETY: `self.as_raw()` is a valid `pci_dev` and the device lock is held; `affd_ptr`
+        // is null or points to `affd`, which outlives the call (the C side copies it).
+        let ret = unsafe {
+            bindings::ei_pci_alloc_irq_vectors(self.as_raw(), min, max, flags, affd_ptr)
+        };
         if ret < 0 {
             dev_err!(
                 self,
