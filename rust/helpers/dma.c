@@ -33,3 +33,12 @@ void *rust_helper_ei_dma_pool_alloc(struct dma_pool *pool, gfp_t mem_flags, dma_
 	return dma_pool_alloc(pool, mem_flags, handle);
 }
 ALLOW_ERROR_INJECTION(rust_helper_ei_dma_pool_alloc, NULL);
+
+/* dma_set_max_seg_size() warns about a device without DMA parameters: refuse it here. */
+int rust_helper_dma_set_max_seg_size(struct device *dev, unsigned int size)
+{
+	if (!dev->dma_parms)
+		return -EIO;
+	dma_set_max_seg_size(dev, size);
+	return 0;
+}

@@ -120,6 +120,15 @@ pub unsafe trait Device {
         })
     }
 
+    /// Sets the largest segment the device takes in one entry of a streaming mapping
+    /// (`dma_set_max_seg_size()`; 64 KiB until set). Fails with `EIO` if the bus keeps no DMA
+    /// parameters for the device.
+    fn dma_set_max_seg_size(&self, size: u32) -> Result {
+        // SAFETY: By the trait's safety requirements the device is set up for DMA; the call only
+        // writes its `dma_parms`.
+        to_result(unsafe { bindings::dma_set_max_seg_size(self.as_dma_device().as_raw(), size) })
+    }
+
     /// Sets both the streaming and the coherent mask (`dma_set_mask_and_coherent()`).
     fn dma_set_mask_and_coherent(&self, mask: DmaMask) -> Result {
         self.dma_set_mask(mask)?;

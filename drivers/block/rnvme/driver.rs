@@ -1,0 +1,223 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Binding to NVMe controllers: probe, unbind and the controller numbers.
+
+use crate::{
+    blk::{IoShared, Namespace, NvmeOps, QueueIrq, PRP_LIST_ENTRIES},
+    ctrl::{Ctrl, CtrlInfo},
+    nvme::{cap, id_ctrl, reg},
+    queue::{Queue, Regs},
+};
+use core::sync::atomic::{AtomicU64, Ordering};
+use kernel::{
+    block::mq::{gen_disk::GenDisk, gen_disk::GenDiskBuilder, TagSet},
+    c_str,
+    dma::{self, DmaMask, Pool},
+    irq, new_mutex, pci,
+    prelude::*,
+    sync::{Arc, Mutex},
+};
+
+/// The most I/O queues a controller gets.
+const MAX_IO_QUEUES: u32 = 64;
+/// Entries of each I/O queue, if the controller takes that many.
+const IO_DEPTH: u32 = 256;
+
+/// The controller numbers in use, one bit each: `rnvmeN` for bit `N`.
+static INDICES: AtomicU64 = AtomicU64::new(0);
+
+/// A controller number, given back on drop.
+struct Index(u32);
+
+impl Index {
+    fn new() -> Result<Self> {
+        let mut used = INDICES.load(Ordering::Relaxed);
+        loop {
+            let free = (!used).trailing_zeros();
+            if free >= u64::BITS {
+                pr_err!("rnvme: no free controller number\n");
+                return Err(ENOSPC);
+            }
+            match INDICES.compare_exchange(
+                used,
+                used | (1 << free),
+                Ordering::AcqRel,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return Ok(Self(free)),
+                Err(now) => used = now,
+            }
+        }
+    }
+}
+
+impl Drop for Index {
+    fn drop(&mut self) {
+        INDICES.fetch_and(!(1 << self.0), Ordering::AcqRel);
+    }
+}
+
+/// Per-controller driver data. The disks go first on unbind, then the interrupts, the tag set
+/// and the queues.
+#[pin_data]
+pub(crate) struct RnvmeDriver {
+    #[pin]
+    disks: Mutex<KVec<GenDisk<NvmeOps>>>,
+    _irqs: KVec<Pin<KBox<irq::Registration<QueueIrq>>>>,
+    _tagset: Arc<TagSet<NvmeOps>>,
+    shared: Arc<IoShared>,
+    index: Index,
+}
+
+kernel::pci_device_table!(
+    PCI_TABLE,
+    (),
+    [(pci::DeviceId::from_class(0x010802, 0xffffff), ())]
+);
+
+/// Trims the space padding of an identify string.
+fn trimmed(s: &[u8]) -> &[u8] {
+    let end = s.iter().rposition(|&c| c != b' ' && c != 0).map_or(0, |p| p + 1);
+    &s[..end]
+}
+
+impl pci::Driver for RnvmeDriver {
+    type IdInfo = ();
+    const ID_TABLE: &'static dyn pci::IdTable<()> = &PCI_TABLE;
+
+    fn probe(pdev: &pci::Device<pci::Core>, _info: &()) -> Result<Pin<KBox<Self>>> {
+        use dma::Device as _;
+
+        pdev.enable_device_mem()?;
+        pdev.set_master();
+        pdev.dma_set_mask_and_coherent(DmaMask::new::<64>())?;
+        // PRPs take segments of any length.
+        pdev.dma_set_max_seg_size(u32::MAX)?;
+        let regs: Regs = Arc::new(
+            pdev.iomap_region_sized::<{ reg::SIZE }>(0, c_str!("rnvme"))?,
+            GFP_KERNEL,
+        )?;
+        // Vector 0 for the admin queue, one per I/O queue after it, spread over the CPUs.
+        let vectors =
+            pdev.alloc_irq_vectors_affinity(2, MAX_IO_QUEUES + 1, pci::IrqTypes::MSIX, 1)?;
+        let ctrl = Ctrl::new(pdev, regs)?;
+        let info = ctrl.identify_ctrl()?;
+        let nr = ctrl.set_queue_count(vectors - 1)?;
+        let depth = IO_DEPTH.min(cap::mqes(ctrl.cap) + 1);
+        let mut queues = KVec::with_capacity(nr as usize, GFP_KERNEL)?;
+        for qid in 1..=nr as u16 {
+            let q = Queue::new(pdev, &ctrl.regs, qid, depth, cap::dstrd(ctrl.cap))?;
+            ctrl.create_io_queue(&q, qid)?;
+            queues.push(q, GFP_KERNEL)?;
+        }
+        let pool = Pool::<u64>::new(pdev, c_str!("rnvme prp"), PRP_LIST_ENTRIES, 4096)?;
+        let shared = Arc::new(
+            IoShared {
+                ctrl: ctrl.clone(),
+                queues,
+                pool,
+            },
+            GFP_KERNEL,
+        )?;
+        let tagset = Arc::pin_init(TagSet::new(nr, depth - 1, 1, shared.clone()), GFP_KERNEL)?;
+        let mut irqs = KVec::with_capacity(nr as usize, GFP_KERNEL)?;
+        for q in shared.queues.iter() {
+            let handler = QueueIrq {
+                queue: q.clone(),
+                tagset: tagset.clone(),
+            };
+            irqs.push(
+                pdev.request_irq(u32::from(q.qid), irq::Flags::NONE, c_str!("rnvme"), handler)?,
+                GFP_KERNEL,
+            )?;
+        }
+
+        let index = Index::new()?;
+        let disks = add_disks(pdev, &ctrl, &info, &tagset, index.0)?;
+        dev_info!(
+            pdev,
+            "rnvme{}: {}, serial {}: {} I/O queues of {}, {} namespace(s)\n",
+            index.0,
+            kernel::str::BStr::from_bytes(trimmed(&info.model)),
+            kernel::str::BStr::from_bytes(trimmed(&info.serial)),
+            nr,
+            depth,
+            disks.len()
+        );
+        Ok(KBox::pin_init(
+            try_pin_init!(Self {
+                disks <- new_mutex!(disks),
+                _irqs: irqs,
+                _tagset: tagset,
+                shared,
+                index,
+            }),
+            GFP_KERNEL,
+        )?)
+    }
+
+    fn unbind(pdev: &pci::Device<pci::Core>, this: Pin<&Self>) {
+        // Deleting a disk waits for its requests: the controller completes them, or the
+        // timeout handler disables it and fails them.
+        let disks = core::mem::take(&mut *this.disks.lock());
+        drop(disks);
+        this.shared.ctrl.shutdown();
+        dev_info!(pdev, "rnvme{} removed\n", this.index.0);
+    }
+}
+
+/// Adds a disk for every active namespace the driver can drive.
+fn add_disks(
+    pdev: &pci::Device<pci::Core>,
+    ctrl: &Ctrl,
+    info: &CtrlInfo,
+    tagset: &Arc<TagSet<NvmeOps>>,
+    index: u32,
+) -> Result<KVec<GenDisk<NvmeOps>>> {
+    // One PRP list covers the transfer (the first page may be partial).
+    let mut max_bytes = (PRP_LIST_ENTRIES as u32) * 4096;
+    if info.max_transfer != 0 {
+        max_bytes = max_bytes.min(info.max_transfer);
+    }
+    let mut disks = KVec::new();
+    for nsid in ctrl.active_namespaces()?.iter().copied() {
+        let ns = ctrl.identify_ns(nsid)?;
+        if !(9..=12).contains(&ns.lba_shift) || ns.blocks == 0 {
+            dev_warn!(
+                pdev,
+                "namespace {}: unsupported block size 2^{} or empty, skipped\n",
+                nsid,
+                ns.lba_shift
+            );
+            continue;
+        }
+        let bs = 1u32 << ns.lba_shift;
+        let to_sectors = ns.lba_shift - 9;
+        let mut b = GenDiskBuilder::new()
+            .capacity_sectors(ns.blocks << to_sectors)
+            .logical_block_size(bs)?
+            .physical_block_size(bs)?
+            .max_hw_sectors(max_bytes / 512)
+            .virt_boundary_mask(4095)
+            .dma_alignment(3)
+            .write_cache(info.vwc)
+            .fua(info.vwc)
+            .parent(pdev);
+        if info.oncs & id_ctrl::ONCS_DSM != 0 {
+            b = b.discard((u32::MAX >> 1) & !((1 << to_sectors) - 1), 1, bs);
+        }
+        if info.oncs & id_ctrl::ONCS_WRITE_ZEROES != 0 {
+            b = b.write_zeroes(0x10000 << to_sectors);
+        }
+        let data = Arc::new(
+            Namespace {
+                nsid,
+                lba_shift: ns.lba_shift,
+            },
+            GFP_KERNEL,
+        )?;
+        let disk = b.build(format_args!("rnvme{}n{}", index, nsid), tagset.clone(), data)?;
+        disks.push(disk, GFP_KERNEL)?;
+    }
+    Ok(disks)
+}
