@@ -6,10 +6,17 @@
 # The guest runs under TCG (KVM does not work on these machines) and sees the host's root file
 # system read-only over 9p: it runs the host's userland (fio, modprobe, ...) and reads the
 # kernel's modules from $VNG_MODROOT in the build folder. Extra QEMU devices (e.g. -device edu)
-# come from fork/guest/qemu-devices.
+# come from fork/guest/qemu-devices; the two NVMe controllers, which need disk images, from
+# vng_nvme_devices below.
 
 # The INSTALL_MOD_PATH the guest loads modules from, with modprobe -d.
 VNG_MODROOT=$FORK_OUT/modroot
+
+# The NVMe controllers' disk images: raw, sparse, 512 MiB (1048576 sectors of 512 B, which
+# fork/guest/checks.d/nvme.sh expects), kept from boot to boot and never deleted. One pair per
+# build folder, so that two kernels can boot at once (QEMU locks an image it writes).
+VNG_NVME_IMAGES=$FORK_CACHE/images/$(basename "$FORK_OUT")
+VNG_NVME_IMAGE_SIZE=$((512 << 20))
 
 # vng_require: dies unless virtme-ng, QEMU and a built kernel are there.
 vng_require() {
@@ -41,6 +48,44 @@ vng_install_selftests() {
 		die "building $t/misc_fuzz/misc_fuzz.c failed"
 }
 
+# vng_nvme_devices: prints the QEMU options of the guest's two NVMe controllers (QEMU's nvme,
+# PCI 1b36:0010), creating their images if they are missing:
+#   serial RUSTNVME0, image rnvme0.img: behind the PCIe root port at 0000:00:18.0, for rnvme;
+#   serial CNVME0,    image cnvme0.img: behind the PCIe root port at 0000:00:19.0, for the C
+#                     twin, nvme.
+# Both are alike (one namespace, 512 B blocks, the image's size) so that the drivers are held to
+# the same device. The guest checks tell them apart by their root port, whose address is fixed
+# here (vng's own devices and those of qemu-devices take the lowest free slots, 01.0 to 0c.0 on
+# q35 today: slots 18 and 19 leave room for more); the firmware numbers their buses (3 and 4).
+# Behind root ports, QEMU's device_del can hot-unplug them (ids nvme-rust and nvme-c), as it does
+# the edu devices. discard=unmap: the guest's deallocate (DSM) punches a hole in the image, so
+# that the blocks read back as zeroes, as the namespace's DLFEAT (reads of deallocated blocks
+# return zeroes) says, and the image stays sparse; QEMU's default ignores discards.
+vng_nvme_devices() {
+	local img name serial slot chassis opts=
+	mkdir -p "$VNG_NVME_IMAGES" || die "cannot create $VNG_NVME_IMAGES"
+	# vng hands the QEMU options to a shell unquoted, and QEMU splits -drive at commas.
+	[[ $VNG_NVME_IMAGES =~ ^[A-Za-z0-9._/+-]+$ ]] ||
+		die "the NVMe image folder $VNG_NVME_IMAGES has characters QEMU options cannot carry"
+	for name in rust c; do
+		if [ $name = rust ]; then
+			img=$VNG_NVME_IMAGES/rnvme0.img serial=RUSTNVME0 slot=0x18 chassis=3
+		else
+			img=$VNG_NVME_IMAGES/cnvme0.img serial=CNVME0 slot=0x19 chassis=4
+		fi
+		if [ ! -e "$img" ]; then
+			truncate -s "$VNG_NVME_IMAGE_SIZE" "$img" || die "cannot create $img"
+		elif [ "$(stat -c %s "$img")" != "$VNG_NVME_IMAGE_SIZE" ]; then
+			note "resizing $img to $VNG_NVME_IMAGE_SIZE bytes (the guest checks expect that size)"
+			truncate -s "$VNG_NVME_IMAGE_SIZE" "$img" || die "cannot resize $img"
+		fi
+		opts+=" -device pcie-root-port,id=rp$chassis,chassis=$chassis,slot=$chassis,addr=$slot"
+		opts+=" -drive file=$img,if=none,id=nvme-$name-img,format=raw,discard=unmap"
+		opts+=" -device nvme,id=nvme-$name,serial=$serial,drive=nvme-$name-img,bus=rp$chassis"
+	done
+	echo "$opts"
+}
+
 # vng_boot [--timeout SECONDS] VNG-ARG...: boots $FORK_OUT's kernel and passes VNG-ARGs on to vng
 # (VNG_QEMU_EXTRA: more QEMU options)
 # (--exec CMD to run a command, nothing for an interactive shell). With --timeout, QEMU is
@@ -52,11 +97,13 @@ vng_boot() {
 		shift 2
 	fi
 	qemu_devices=$(sed -e 's/#.*//' "$FORK_ROOT/fork/guest/qemu-devices" | tr '\n' ' ')
+	qemu_devices+=$(vng_nvme_devices) || exit 1
 	qemu_devices+=${VNG_QEMU_EXTRA:+ $VNG_QEMU_EXTRA}
-	# rust_edu and the PCI sample both match the edu devices: udev must not load them at boot
-	# (by alias), so that the guest checks decide which one binds; modprobe by name still works.
+	# rust_edu and the PCI sample both match the edu devices, and rnvme and nvme both match the
+	# NVMe controllers: udev must not load them at boot (by alias), so that the guest checks
+	# decide which one binds; modprobe by name still works.
 	# A 4 MiB log buffer: the guest checks read the log of a long run back (see mark_log).
-	local append="modprobe.blacklist=rust_edu,rust_driver_pci log_buf_len=4M"
+	local append="modprobe.blacklist=rust_edu,rust_driver_pci,rnvme,nvme log_buf_len=4M"
 	# A KASAN kernel (the debug kernel) boots with 4-level paging. With 5-level paging (QEMU's
 	# -cpu max has LA57), generic KASAN in the base kernel reports a false "wild-memory-access"
 	# when an interrupt comes while identify_cpu() has cleared the boot CPU's feature bits:

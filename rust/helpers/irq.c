@@ -22,3 +22,16 @@ int rust_helper_ei_request_threaded_irq(unsigned int irq, irq_handler_t handler,
 	return request_threaded_irq(irq, handler, thread_fn, flags, name, dev);
 }
 ALLOW_ERROR_INJECTION(rust_helper_ei_request_threaded_irq, ERRNO);
+
+unsigned long rust_helper_local_irq_save(void)
+{
+	unsigned long flags;
+
+	local_irq_save(flags);
+	return flags;
+}
+
+void rust_helper_local_irq_restore(unsigned long flags)
+{
+	local_irq_restore(flags);
+}

@@ -528,7 +528,8 @@ impl<T: AsBytes + FromBytes> Pool<T> {
             return Err(EIO);
         }
         // SAFETY: `dev` is bound to the caller's driver; `name` is copied by the C side.
-        let pool = unsafe { bindings::dma_pool_create(name.as_char_ptr(), dev.as_raw(), size, align, 0) };
+        let pool =
+            unsafe { bindings::dma_pool_create(name.as_char_ptr(), dev.as_raw(), size, align, 0) };
         if pool.is_null() {
             return Err(ENOMEM);
         }
@@ -793,10 +794,22 @@ mod tests {
         drop(b);
         drop(c);
         // Bad geometries.
-        assert_eq!(Pool::<u64>::new(dev.bound(), c_str!("t"), 0, 8).err(), Some(EINVAL));
-        assert_eq!(Pool::<u64>::new(dev.bound(), c_str!("t"), 513, 8).err(), Some(EINVAL));
-        assert_eq!(Pool::<u64>::new(dev.bound(), c_str!("t"), 8, 4).err(), Some(EINVAL));
-        assert_eq!(Pool::<u64>::new(dev.bound(), c_str!("t"), 8, 24).err(), Some(EINVAL));
+        assert_eq!(
+            Pool::<u64>::new(dev.bound(), c_str!("t"), 0, 8).err(),
+            Some(EINVAL)
+        );
+        assert_eq!(
+            Pool::<u64>::new(dev.bound(), c_str!("t"), 513, 8).err(),
+            Some(EINVAL)
+        );
+        assert_eq!(
+            Pool::<u64>::new(dev.bound(), c_str!("t"), 8, 4).err(),
+            Some(EINVAL)
+        );
+        assert_eq!(
+            Pool::<u64>::new(dev.bound(), c_str!("t"), 8, 24).err(),
+            Some(EINVAL)
+        );
         Ok(())
     }
 

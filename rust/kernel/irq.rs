@@ -27,6 +27,37 @@ use crate::{
 use core::{ffi::c_void, marker::PhantomPinned, ptr::addr_of_mut};
 use macros::{pin_data, vtable};
 
+/// Runs `f` with interrupts disabled on this CPU (`local_irq_save()`/`local_irq_restore()`),
+/// and returns its result.
+///
+/// A lock that an interrupt handler takes must be taken with interrupts disabled everywhere
+/// else, or the handler could interrupt its holder on the same CPU and wait for ever (lockdep
+/// reports such a lock as "inconsistent lock state"). `f` must not sleep; keep it short.
+///
+/// # Examples
+///
+/// ```
+/// use kernel::{irq, new_spinlock, stack_pin_init, sync::SpinLock};
+///
+/// // A lock the driver's interrupt handler takes as well.
+/// stack_pin_init!(let counter = new_spinlock!(0u32));
+/// let n = irq::with_local_irqs_disabled(|| {
+///     let mut c = counter.lock();
+///     *c += 1;
+///     *c
+/// });
+/// assert_eq!(n, 1);
+/// ```
+pub fn with_local_irqs_disabled<R>(f: impl FnOnce() -> R) -> R {
+    // SAFETY: Disabling interrupts on this CPU is always allowed; they are restored below, in
+    // the order they were saved even if `f` nests another call.
+    let flags = unsafe { bindings::local_irq_save() };
+    let r = f();
+    // SAFETY: `flags` was saved above on this CPU (the task cannot migrate with interrupts off).
+    unsafe { bindings::local_irq_restore(flags) };
+    r
+}
+
 /// Flags for requesting an interrupt (`IRQF_*`).
 ///
 /// Combine them with `|`. Only the flags that make sense for a device driver's interrupt are

@@ -511,9 +511,8 @@ impl Device<Core> {
         };
         // SAFETY: `self.as_raw()` is a valid `pci_dev` and the device lock is held; `affd_ptr`
         // is null or points to `affd`, which outlives the call (the C side copies it).
-        let ret = unsafe {
-            bindings::ei_pci_alloc_irq_vectors(self.as_raw(), min, max, flags, affd_ptr)
-        };
+        let ret =
+            unsafe { bindings::ei_pci_alloc_irq_vectors(self.as_raw(), min, max, flags, affd_ptr) };
         if ret < 0 {
             dev_err!(
                 self,

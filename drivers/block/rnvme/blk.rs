@@ -11,9 +11,9 @@ use core::sync::atomic::{AtomicU16, AtomicU32, Ordering};
 use kernel::{
     block::mq::{self, Request, TagSet, TimeoutAction},
     dma::{Pool, PoolBuffer},
-    new_spinlock,
+    new_mutex, new_spinlock,
     prelude::*,
-    sync::{Arc, ArcBorrow, SpinLock},
+    sync::{Arc, ArcBorrow, Mutex, SpinLock},
     types::ARef,
 };
 
@@ -27,12 +27,66 @@ const MAX_SEGMENTS: u16 = 128;
 const TAG_BITS: u32 = 12;
 
 /// The I/O side of a controller, shared by its queues, disks and interrupt handlers.
+#[pin_data]
 pub(crate) struct IoShared {
     pub(crate) ctrl: Arc<Ctrl>,
     /// The I/O queues; hardware queue `i` is I/O queue `i + 1`.
     pub(crate) queues: KVec<Arc<Queue>>,
     /// PRP lists and DSM ranges, one block per request.
     pub(crate) pool: Pool<u64>,
+    /// Serialises controller resets.
+    #[pin]
+    reset_lock: Mutex<()>,
+}
+
+impl IoShared {
+    /// Makes the shared data of a controller with I/O queues `queues`.
+    pub(crate) fn new(
+        ctrl: Arc<Ctrl>,
+        queues: KVec<Arc<Queue>>,
+        pool: Pool<u64>,
+    ) -> Result<Arc<Self>> {
+        Arc::pin_init(
+            pin_init!(Self {
+                ctrl,
+                queues,
+                pool,
+                reset_lock <- new_mutex!(()),
+            }),
+            GFP_KERNEL,
+        )
+    }
+
+    /// Resets the controller: stops submissions, disables it (it drops every command and
+    /// stops its DMA), fails every pending request with `EIO`, enables it again and recreates
+    /// the I/O queues. If that fails, the controller stays disabled and dead: every later
+    /// request fails with `EIO`.
+    pub(crate) fn reset(&self, set: &TagSet<NvmeOps>) -> Result {
+        let _guard = self.reset_lock.lock();
+        if self.ctrl.dead.load(Ordering::Acquire) {
+            return Err(ENODEV);
+        }
+        set.quiesce();
+        let res = self.ctrl.disable().and_then(|()| {
+            fail_all(set);
+            self.ctrl.enable()?;
+            let n = self.queues.len() as u32;
+            if self.ctrl.set_queue_count(n)? < n {
+                return Err(EIO);
+            }
+            for q in self.queues.iter() {
+                q.reset();
+                self.ctrl.create_io_queue(q, q.qid)?;
+            }
+            Ok(())
+        });
+        if res.is_err() {
+            self.ctrl.kill();
+            fail_all(set);
+        }
+        set.unquiesce();
+        res
+    }
 }
 
 /// A namespace: the data of one disk.
@@ -91,7 +145,10 @@ impl mq::Operations for NvmeOps {
         }
         let mut cmd = build(&shared, &ns, &rq)?;
         let data = rq.data();
-        let generation = data.generation.fetch_add(1, Ordering::Relaxed).wrapping_add(1);
+        let generation = data
+            .generation
+            .fetch_add(1, Ordering::Relaxed)
+            .wrapping_add(1);
         let tag = rq.tag();
         if tag >= 1 << TAG_BITS {
             return Err(EIO);
@@ -115,17 +172,26 @@ impl mq::Operations for NvmeOps {
     }
 
     fn timeout(set: &TagSet<Self>, rq: ARef<Request<Self>>) -> TimeoutAction {
-        let ctrl = &set.data().ctrl;
-        if ctrl.kill() {
-            dev_err!(
-                ctrl.pdev,
-                "I/O tag {} timed out: controller disabled, failing pending I/O\n",
-                rq.tag()
-            );
-        }
-        // The controller is disabled: it does no more DMA, so every pending request may end.
+        let shared = set.data();
+        let (qid, tag) = (rq.hw_queue_index() + 1, rq.tag());
+        // The reset fails this request too, which needs the only reference.
         drop(rq);
-        fail_all(set);
+        match shared.reset(set) {
+            Ok(()) => dev_warn!(
+                shared.ctrl.pdev,
+                "I/O tag {} on queue {} timed out: controller reset, pending I/O failed\n",
+                tag,
+                qid
+            ),
+            Err(e) if e != ENODEV => dev_err!(
+                shared.ctrl.pdev,
+                "I/O tag {} on queue {} timed out; reset failed ({:?}): controller disabled\n",
+                tag,
+                qid,
+                e
+            ),
+            Err(_) => fail_all(set),
+        }
         TimeoutAction::Done
     }
 
@@ -164,7 +230,10 @@ fn build(shared: &IoShared, ns: &Namespace, rq: &Request<NvmeOps>) -> Result<Com
             let mut cmd = Command::new(opcode, ns.nsid);
             cmd.set_cdw(10, slba as u32)
                 .set_cdw(11, (slba >> 32) as u32)
-                .set_cdw(12, (blocks - 1) as u32 | if rq.is_fua() { io::RW_FUA } else { 0 });
+                .set_cdw(
+                    12,
+                    (blocks - 1) as u32 | if rq.is_fua() { io::RW_FUA } else { 0 },
+                );
             let (prp1, prp2) = map_prps(shared, rq, bytes)?;
             cmd.set_prp(prp1, prp2);
             Ok(cmd)
@@ -265,7 +334,9 @@ impl kernel::irq::Handler for QueueIrq {
             let generation = c.cid >> TAG_BITS;
             match self.tagset.tag_to_rq(hwq, tag) {
                 Some(rq) if rq.data().generation.load(Ordering::Relaxed) & 0xf == generation => {
-                    rq.data().status.store(u32::from(c.status), Ordering::Relaxed);
+                    rq.data()
+                        .status
+                        .store(u32::from(c.status), Ordering::Relaxed);
                     Request::complete(rq);
                 }
                 _ => {

@@ -73,15 +73,30 @@ impl Ctrl {
             (io.read64(reg::CAP), io.read32(reg::VS))
         };
         if cap == u64::MAX {
-            dev_err!(pdev, "the controller does not answer (CAP reads all ones)\n");
+            dev_err!(
+                pdev,
+                "the controller does not answer (CAP reads all ones)\n"
+            );
             return Err(ENODEV);
         }
         if !cap::css_nvm(cap) || cap::mpsmin(cap) != 0 {
             dev_err!(pdev, "unsupported controller: CAP {:#x}\n", cap);
             return Err(ENODEV);
         }
-        dev_dbg!(pdev, "NVMe {}.{}, CAP {:#x}\n", vs >> 16, (vs >> 8) & 0xff, cap);
-        let admin = Queue::new(pdev, &regs, 0, ADMIN_DEPTH.min(cap::mqes(cap) + 1), cap::dstrd(cap))?;
+        dev_dbg!(
+            pdev,
+            "NVMe {}.{}, CAP {:#x}\n",
+            vs >> 16,
+            (vs >> 8) & 0xff,
+            cap
+        );
+        let admin = Queue::new(
+            pdev,
+            &regs,
+            0,
+            ADMIN_DEPTH.min(cap::mqes(cap) + 1),
+            cap::dstrd(cap),
+        )?;
         let buf = CoherentAllocation::<u8>::alloc_coherent(pdev, 4096, GFP_KERNEL)?;
         let ctrl = Arc::pin_init(
             pin_init!(Self {
@@ -96,32 +111,47 @@ impl Ctrl {
             GFP_KERNEL,
         )?;
         ctrl.disable()?;
+        ctrl.enable()?;
+        Ok(ctrl)
+    }
+
+    /// Enables a disabled controller with an empty admin queue, and waits until it is ready.
+    pub(crate) fn enable(&self) -> Result {
+        self.admin.reset();
         {
-            let io = ctrl.regs.try_access().ok_or(ENODEV)?;
-            let d = ctrl.admin.depth - 1;
+            let io = self.regs.try_access().ok_or(ENODEV)?;
+            let d = self.admin.depth - 1;
             io.write32((d << 16) | d, reg::AQA);
-            let (sq, cq) = (ctrl.admin.sq_dma(), ctrl.admin.cq_dma());
+            let (sq, cq) = (self.admin.sq_dma(), self.admin.cq_dma());
             io.write32(sq as u32, reg::ASQ);
             io.write32((sq >> 32) as u32, reg::ASQ + 4);
             io.write32(cq as u32, reg::ACQ);
             io.write32((cq >> 32) as u32, reg::ACQ + 4);
             io.write32(cc::EN | cc::IOSQES | cc::IOCQES, reg::CC);
         }
-        ctrl.wait_ready(true)?;
-        Ok(ctrl)
+        self.wait_ready(true)
     }
 
     /// Waits until `CSTS.RDY` is `ready`, for at most the time `CAP.TO` allows.
     fn wait_ready(&self, ready: bool) -> Result {
         let timeout_us = u64::from(cap::timeout_ms(self.cap)) * 1000;
         let csts = poll_timeout(
-            || self.regs.try_access().map(|io| io.read32(reg::CSTS)).ok_or(ENODEV),
+            || {
+                self.regs
+                    .try_access()
+                    .map(|io| io.read32(reg::CSTS))
+                    .ok_or(ENODEV)
+            },
             |&v| v == u32::MAX || v & csts::CFS != 0 || (v & csts::RDY != 0) == ready,
             1000,
             timeout_us,
         )
         .inspect_err(|_| {
-            dev_err!(self.pdev, "controller not {} in time\n", if ready { "ready" } else { "disabled" })
+            dev_err!(
+                self.pdev,
+                "controller not {} in time\n",
+                if ready { "ready" } else { "disabled" }
+            )
         })?;
         if csts == u32::MAX || (ready && csts & csts::CFS != 0) {
             dev_err!(self.pdev, "controller failed: CSTS {:#x}\n", csts);
@@ -162,7 +192,12 @@ impl Ctrl {
                 io.write32((cc & !cc::SHN_MASK) | cc::SHN_NORMAL, reg::CC);
             }
             let done = poll_timeout(
-                || self.regs.try_access().map(|io| io.read32(reg::CSTS)).ok_or(ENODEV),
+                || {
+                    self.regs
+                        .try_access()
+                        .map(|io| io.read32(reg::CSTS))
+                        .ok_or(ENODEV)
+                },
                 |&v| v == u32::MAX || v & csts::SHST_MASK == csts::SHST_CMPLT,
                 1000,
                 u64::from(SHUTDOWN_TIMEOUT_MS) * 1000,
@@ -218,7 +253,12 @@ impl Ctrl {
         match res {
             Ok(Some(c)) if c.status == 0 => Ok(c.result),
             Ok(Some(c)) => {
-                dev_dbg!(self.pdev, "admin command {:#x}: status {:#x}\n", cmd.opcode(), c.status);
+                dev_dbg!(
+                    self.pdev,
+                    "admin command {:#x}: status {:#x}\n",
+                    cmd.opcode(),
+                    c.status
+                );
                 Err(EIO)
             }
             _ => {
@@ -240,61 +280,73 @@ impl Ctrl {
         let mut cmd = Command::new(admin::IDENTIFY, 0);
         cmd.set_cdw(10, admin::CNS_CTRL);
         let mps = 4096u64;
-        self.admin_cmd_with(cmd, |_| Ok(()), |b, _| {
-            let mut serial = [0u8; 20];
-            for (i, c) in serial.iter_mut().enumerate() {
-                *c = b.read(id_ctrl::SN + i)?;
-            }
-            let mut model = [0u8; 40];
-            for (i, c) in model.iter_mut().enumerate() {
-                *c = b.read(id_ctrl::MN + i)?;
-            }
-            let mdts = b.read(id_ctrl::MDTS)?;
-            let max_transfer = if mdts == 0 || mdts > 20 {
-                0
-            } else {
-                (mps << mdts).min(u64::from(u32::MAX)) as u32
-            };
-            Ok(CtrlInfo {
-                serial,
-                model,
-                max_transfer,
-                oncs: le(b, id_ctrl::ONCS, 2)? as u16,
-                vwc: b.read(id_ctrl::VWC)? & 1 != 0,
-            })
-        })
+        self.admin_cmd_with(
+            cmd,
+            |_| Ok(()),
+            |b, _| {
+                let mut serial = [0u8; 20];
+                for (i, c) in serial.iter_mut().enumerate() {
+                    *c = b.read(id_ctrl::SN + i)?;
+                }
+                let mut model = [0u8; 40];
+                for (i, c) in model.iter_mut().enumerate() {
+                    *c = b.read(id_ctrl::MN + i)?;
+                }
+                let mdts = b.read(id_ctrl::MDTS)?;
+                let max_transfer = if mdts == 0 || mdts > 20 {
+                    0
+                } else {
+                    (mps << mdts).min(u64::from(u32::MAX)) as u32
+                };
+                Ok(CtrlInfo {
+                    serial,
+                    model,
+                    max_transfer,
+                    oncs: le(b, id_ctrl::ONCS, 2)? as u16,
+                    vwc: b.read(id_ctrl::VWC)? & 1 != 0,
+                })
+            },
+        )
     }
 
     /// The active namespace identifiers (up to 1024).
     pub(crate) fn active_namespaces(&self) -> Result<KVec<u32>> {
         let mut cmd = Command::new(admin::IDENTIFY, 0);
         cmd.set_cdw(10, admin::CNS_NS_ACTIVE_LIST);
-        self.admin_cmd_with(cmd, |_| Ok(()), |b, _| {
-            let mut ids = KVec::new();
-            for i in 0..1024 {
-                let id = le(b, 4 * i, 4)? as u32;
-                if id == 0 {
-                    break;
+        self.admin_cmd_with(
+            cmd,
+            |_| Ok(()),
+            |b, _| {
+                let mut ids = KVec::new();
+                for i in 0..1024 {
+                    let id = le(b, 4 * i, 4)? as u32;
+                    if id == 0 {
+                        break;
+                    }
+                    ids.push(id, GFP_KERNEL)?;
                 }
-                ids.push(id, GFP_KERNEL)?;
-            }
-            Ok(ids)
-        })
+                Ok(ids)
+            },
+        )
     }
 
     /// Identify Namespace `nsid`.
     pub(crate) fn identify_ns(&self, nsid: u32) -> Result<NsInfo> {
         let mut cmd = Command::new(admin::IDENTIFY, nsid);
         cmd.set_cdw(10, admin::CNS_NS);
-        self.admin_cmd_with(cmd, |_| Ok(()), |b, _| {
-            let blocks = le(b, id_ns::NSZE, 8)?;
-            let fmt = usize::from(b.read(id_ns::FLBAS)? & 0xf);
-            let lbaf = le(b, id_ns::LBAF + 4 * fmt, 4)? as u32;
-            Ok(NsInfo {
-                blocks,
-                lba_shift: (lbaf >> 16) & 0xff,
-            })
-        })
+        self.admin_cmd_with(
+            cmd,
+            |_| Ok(()),
+            |b, _| {
+                let blocks = le(b, id_ns::NSZE, 8)?;
+                let fmt = usize::from(b.read(id_ns::FLBAS)? & 0xf);
+                let lbaf = le(b, id_ns::LBAF + 4 * fmt, 4)? as u32;
+                Ok(NsInfo {
+                    blocks,
+                    lba_shift: (lbaf >> 16) & 0xff,
+                })
+            },
+        )
     }
 
     /// Set Features (Number of Queues): asks for `n` I/O queue pairs, returns how many were

@@ -8,14 +8,13 @@ use crate::{
     nvme::{cap, id_ctrl, reg},
     queue::{Queue, Regs},
 };
-use core::sync::atomic::{AtomicU64, Ordering};
 use kernel::{
     block::mq::{gen_disk::GenDisk, gen_disk::GenDiskBuilder, TagSet},
     c_str,
     dma::{self, DmaMask, Pool},
     irq, new_mutex, pci,
     prelude::*,
-    sync::{Arc, Mutex},
+    sync::{Arc, Index, IndexSet, Mutex},
 };
 
 /// The most I/O queues a controller gets.
@@ -23,39 +22,8 @@ const MAX_IO_QUEUES: u32 = 64;
 /// Entries of each I/O queue, if the controller takes that many.
 const IO_DEPTH: u32 = 256;
 
-/// The controller numbers in use, one bit each: `rnvmeN` for bit `N`.
-static INDICES: AtomicU64 = AtomicU64::new(0);
-
-/// A controller number, given back on drop.
-struct Index(u32);
-
-impl Index {
-    fn new() -> Result<Self> {
-        let mut used = INDICES.load(Ordering::Relaxed);
-        loop {
-            let free = (!used).trailing_zeros();
-            if free >= u64::BITS {
-                pr_err!("rnvme: no free controller number\n");
-                return Err(ENOSPC);
-            }
-            match INDICES.compare_exchange(
-                used,
-                used | (1 << free),
-                Ordering::AcqRel,
-                Ordering::Relaxed,
-            ) {
-                Ok(_) => return Ok(Self(free)),
-                Err(now) => used = now,
-            }
-        }
-    }
-}
-
-impl Drop for Index {
-    fn drop(&mut self) {
-        INDICES.fetch_and(!(1 << self.0), Ordering::AcqRel);
-    }
-}
+/// The controller numbers in use: `rnvmeN` for number `N`.
+static INDICES: IndexSet = IndexSet::new();
 
 /// Per-controller driver data. The disks go first on unbind, then the interrupts, the tag set
 /// and the queues.
@@ -77,7 +45,10 @@ kernel::pci_device_table!(
 
 /// Trims the space padding of an identify string.
 fn trimmed(s: &[u8]) -> &[u8] {
-    let end = s.iter().rposition(|&c| c != b' ' && c != 0).map_or(0, |p| p + 1);
+    let end = s
+        .iter()
+        .rposition(|&c| c != b' ' && c != 0)
+        .map_or(0, |p| p + 1);
     &s[..end]
 }
 
@@ -111,14 +82,7 @@ impl pci::Driver for RnvmeDriver {
             queues.push(q, GFP_KERNEL)?;
         }
         let pool = Pool::<u64>::new(pdev, c_str!("rnvme prp"), PRP_LIST_ENTRIES, 4096)?;
-        let shared = Arc::new(
-            IoShared {
-                ctrl: ctrl.clone(),
-                queues,
-                pool,
-            },
-            GFP_KERNEL,
-        )?;
+        let shared = IoShared::new(ctrl.clone(), queues, pool)?;
         let tagset = Arc::pin_init(TagSet::new(nr, depth - 1, 1, shared.clone()), GFP_KERNEL)?;
         let mut irqs = KVec::with_capacity(nr as usize, GFP_KERNEL)?;
         for q in shared.queues.iter() {
@@ -132,12 +96,14 @@ impl pci::Driver for RnvmeDriver {
             )?;
         }
 
-        let index = Index::new()?;
-        let disks = add_disks(pdev, &ctrl, &info, &tagset, index.0)?;
+        let index = INDICES
+            .alloc()
+            .inspect_err(|_| dev_err!(pdev, "no free controller number\n"))?;
+        let disks = add_disks(pdev, &ctrl, &info, &tagset, index.get())?;
         dev_info!(
             pdev,
             "rnvme{}: {}, serial {}: {} I/O queues of {}, {} namespace(s)\n",
-            index.0,
+            index.get(),
             kernel::str::BStr::from_bytes(trimmed(&info.model)),
             kernel::str::BStr::from_bytes(trimmed(&info.serial)),
             nr,
@@ -162,7 +128,7 @@ impl pci::Driver for RnvmeDriver {
         let disks = core::mem::take(&mut *this.disks.lock());
         drop(disks);
         this.shared.ctrl.shutdown();
-        dev_info!(pdev, "rnvme{} removed\n", this.index.0);
+        dev_info!(pdev, "rnvme{} removed\n", this.index.get());
     }
 }
 
@@ -216,7 +182,11 @@ fn add_disks(
             },
             GFP_KERNEL,
         )?;
-        let disk = b.build(format_args!("rnvme{}n{}", index, nsid), tagset.clone(), data)?;
+        let disk = b.build(
+            format_args!("rnvme{}n{}", index, nsid),
+            tagset.clone(),
+            data,
+        )?;
         disks.push(disk, GFP_KERNEL)?;
     }
     Ok(disks)

@@ -8,7 +8,7 @@ use kernel::{
     c_str,
     devres::Devres,
     dma::CoherentAllocation,
-    pci,
+    irq, pci,
     prelude::*,
     static_lock_class,
     sync::{Arc, SpinLock},
@@ -122,6 +122,21 @@ impl Queue {
         before_doorbell();
         // `writel` orders the entry (coherent memory) before the doorbell.
         io.try_write32(sq.tail, self.sq_doorbell)
+    }
+
+    /// Forgets every entry, for a controller that was reset: the queues restart empty, and the
+    /// completion entries are cleared so that none of the last lap looks new.
+    pub(crate) fn reset(&self) {
+        self.sq.lock().tail = 0;
+        // The interrupt handler takes the completion lock: keep it out while we hold it.
+        irq::with_local_irqs_disabled(|| {
+            let mut cq = self.cq.lock();
+            for i in 0..4 * self.depth as usize {
+                let _ = cq.mem.write(i, 0);
+            }
+            cq.head = 0;
+            cq.phase = true;
+        });
     }
 
     /// Calls `f` with every new completion entry and then updates the completion doorbell.

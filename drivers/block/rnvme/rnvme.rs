@@ -14,8 +14,10 @@
 //!   PRP list. Completions are found by phase bit in each queue's interrupt, looked up by tag
 //!   (the command identifier carries the tag and a generation count, so a stale or bogus
 //!   identifier from the device is recognised) and completed through blk-mq.
-//! - A request that times out disables the controller, which makes it stop all DMA, and every
-//!   pending request fails with `EIO`; the controller stays dead until it is bound again.
+//! - A request that times out resets the controller: submissions stop, the controller is
+//!   disabled (it drops every command and stops all DMA), every pending request fails with
+//!   `EIO`, and the controller is enabled again with its I/O queues recreated. If that fails,
+//!   the controller stays disabled and every request fails with `EIO` until it is bound again.
 //! - Unbind deletes the disks (which waits for their requests), shuts the controller down
 //!   normally (`CC.SHN`) and disables it; the queues, interrupts and DMA memory go with the
 //!   driver data.

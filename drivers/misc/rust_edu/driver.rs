@@ -3,42 +3,17 @@
 //! Binding to edu devices: probe, unbind and the device numbers.
 
 use crate::{edu::Edu, file::EduFile, regs::DMA_BITS};
-use core::sync::atomic::{AtomicU64, Ordering};
-use kernel::{fmt, miscdevice::MiscDeviceRegistration, pci, prelude::*, str::CString, sync::Arc};
+use kernel::{
+    fmt,
+    miscdevice::MiscDeviceRegistration,
+    pci,
+    prelude::*,
+    str::CString,
+    sync::{Arc, Index, IndexSet},
+};
 
-/// The device numbers in use, one bit each: `/dev/rust-eduN` for bit `N`.
-static INDICES: AtomicU64 = AtomicU64::new(0);
-
-/// A device number, given back on drop.
-struct Index(u32);
-
-impl Index {
-    fn new() -> Result<Self> {
-        let mut used = INDICES.load(Ordering::Relaxed);
-        loop {
-            let free = (!used).trailing_zeros();
-            if free >= u64::BITS {
-                pr_err!("rust_edu: no free device number\n");
-                return Err(ENOSPC);
-            }
-            match INDICES.compare_exchange(
-                used,
-                used | (1 << free),
-                Ordering::AcqRel,
-                Ordering::Relaxed,
-            ) {
-                Ok(_) => return Ok(Self(free)),
-                Err(now) => used = now,
-            }
-        }
-    }
-}
-
-impl Drop for Index {
-    fn drop(&mut self) {
-        INDICES.fetch_and(!(1 << self.0), Ordering::AcqRel);
-    }
-}
+/// The device numbers in use: `/dev/rust-eduN` for number `N`.
+static INDICES: IndexSet = IndexSet::new();
 
 /// Per-device driver data. The misc device is declared first so that it is deregistered
 /// before anything else goes.
@@ -70,8 +45,10 @@ impl pci::Driver for EduDriver {
             return Err(EIO);
         }
 
-        let index = Index::new()?;
-        let name = CString::try_from_fmt(fmt!("rust-edu{}", index.0))?;
+        let index = INDICES
+            .alloc()
+            .inspect_err(|_| pr_err!("rust_edu: no free device number\n"))?;
+        let name = CString::try_from_fmt(fmt!("rust-edu{}", index.get()))?;
         let misc = KBox::pin_init(
             MiscDeviceRegistration::register(name, Some(parent), edu.clone()),
             GFP_KERNEL,
