@@ -110,7 +110,7 @@ impl pci::Driver for RnvmeDriver {
             depth,
             disks.len()
         );
-        Ok(KBox::pin_init(
+        KBox::pin_init(
             try_pin_init!(Self {
                 disks <- new_mutex!(disks),
                 _irqs: irqs,
@@ -119,7 +119,7 @@ impl pci::Driver for RnvmeDriver {
                 index,
             }),
             GFP_KERNEL,
-        )?)
+        )
     }
 
     fn unbind(pdev: &pci::Device<pci::Core>, this: Pin<&Self>) {
