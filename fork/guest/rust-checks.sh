@@ -104,6 +104,22 @@ check_rnull_block_io() {
 	return $rc
 }
 
+# A disk open in user space pins the Rust driver's module: closing it afterwards must not call
+# into an unloaded module (the block device operations are the kernel's, and their open takes a
+# module reference).
+check_rnull_pinned_while_open() {
+	mp rnull_mod || return 1
+	udevadm settle 2>/dev/null
+	exec 3</dev/rnullb0 || { diag "cannot open /dev/rnullb0"; mp -r rnull_mod; return 1; }
+	if rmmod rnull_mod 2>/dev/null; then
+		exec 3<&-
+		diag "rnull_mod was unloaded while /dev/rnullb0 was open"
+		return 1
+	fi
+	exec 3<&-
+	rmmod rnull_mod || { diag "rnull_mod cannot be unloaded after the close"; return 1; }
+}
+
 check_null_blk_block_io() {
 	mp null_blk nr_devices=1 || return 1
 	udevadm settle 2>/dev/null

@@ -442,7 +442,7 @@ impl<T: AsBytes + FromBytes> CoherentAllocation<T> {
 /// may sleep); the pool is destroyed only when there are none.
 struct RawPool {
     pool: *mut bindings::dma_pool,
-    users: AtomicUsize,
+    users: Arc<AtomicUsize>,
 }
 
 // SAFETY: `dma_pool_destroy()` may be called from any thread that may sleep; the pool's
@@ -471,10 +471,11 @@ impl Drop for RawPool {
 /// A pool of small blocks of coherent DMA memory (`dma_pool`), each `count` values of `T`, for
 /// descriptors that are allocated and freed often, such as NVMe PRP lists.
 ///
-/// Like [`CoherentAllocation`], the pool is created for a bound device, and its memory is
-/// freed when the pool and all its buffers are dropped, or when the device is unbound,
-/// whichever comes first; after unbind, buffer accesses fail with `ENXIO`. Buffers keep the
-/// pool alive, so they may be dropped in any order.
+/// Like [`CoherentAllocation`], the pool is created for a bound device and destroyed when the
+/// pool and all its buffers are dropped, or when the device is unbound, whichever comes first;
+/// after unbind, buffer accesses fail with `ENXIO`. Buffers keep the pool alive, so they may be
+/// dropped in any order. Drop every buffer by unbind: the C side keeps the pages of a pool
+/// destroyed with blocks in use (and reports it), so those leak.
 ///
 /// # Examples
 ///
@@ -492,6 +493,9 @@ impl Drop for RawPool {
 /// ```
 pub struct Pool<T: AsBytes + FromBytes> {
     raw: Arc<Devres<RawPool>>,
+    /// The `users` of the pool, outside the revocable part so that `alloc` may still leave
+    /// while the revoked pool's drop waits for it.
+    users: Arc<AtomicUsize>,
     count: usize,
     _p: PhantomData<T>,
 }
@@ -533,13 +537,18 @@ impl<T: AsBytes + FromBytes> Pool<T> {
         if pool.is_null() {
             return Err(ENOMEM);
         }
+        let users = Arc::new(AtomicUsize::new(0), GFP_KERNEL).inspect_err(|_| {
+            // SAFETY: The pool was just created and nothing else knows it.
+            unsafe { bindings::dma_pool_destroy(pool) }
+        })?;
         // INVARIANT: The pool was just created.
         let raw = RawPool {
             pool,
-            users: AtomicUsize::new(0),
+            users: users.clone(),
         };
         Ok(Self {
             raw: Arc::new(Devres::new(dev, raw, GFP_KERNEL)?, GFP_KERNEL)?,
+            users,
             count,
             _p: PhantomData,
         })
@@ -551,10 +560,10 @@ impl<T: AsBytes + FromBytes> Pool<T> {
     pub fn alloc(&self, flags: Flags) -> Result<PoolBuffer<T>> {
         // The allocation may sleep, so it cannot run under the RCU guard: register as a user
         // under it instead, which makes the revoked pool's drop wait for us.
-        let (pool, users) = {
+        let pool = {
             let guard = self.raw.try_access().ok_or(ENXIO)?;
-            guard.users.fetch_add(1, Ordering::Acquire);
-            (guard.pool, &guard.users as *const AtomicUsize)
+            self.users.fetch_add(1, Ordering::Acquire);
+            guard.pool
         };
         let mut dma_handle: DmaAddress = 0;
         // SAFETY: We are a user, so the pool is not destroyed until we leave below;
@@ -566,10 +575,9 @@ impl<T: AsBytes + FromBytes> Pool<T> {
                 &mut dma_handle,
             )
         };
-        // SAFETY: `users` lives inside `self.raw`, which `self` keeps allocated; if the pool
-        // was revoked meanwhile, its drop is waiting for this very decrement, so the field is
-        // still there. Nothing of the pool is touched after it.
-        unsafe { (*users).fetch_sub(1, Ordering::Release) };
+        // If the pool was revoked meanwhile, its drop waits for this; nothing of the pool is
+        // touched after it.
+        self.users.fetch_sub(1, Ordering::Release);
         if cpu.is_null() {
             return Err(ENOMEM);
         }
@@ -629,22 +637,31 @@ impl<T: AsBytes + FromBytes> PoolBuffer<T> {
     /// Writes `value` at `index` (a volatile write). Fails with `EINVAL` if it is out of bounds
     /// and `ENXIO` after unbind.
     pub fn write(&self, index: usize, value: T) -> Result {
-        self.write_from(index, core::iter::once(value))
+        if index >= self.count {
+            return Err(EINVAL);
+        }
+        let _guard = self.pool.try_access().ok_or(ENXIO)?;
+        // SAFETY: In bounds and allocated while the guard is held; `self` is not shared between
+        // threads.
+        unsafe { self.cpu.add(index).write_volatile(value) };
+        Ok(())
     }
 
-    /// Writes the values of `values` from `index` on, under one access of the pool. Fails with
-    /// `EINVAL`, having written nothing, if they do not fit, and with `ENXIO` after unbind.
-    pub fn write_from(&self, index: usize, values: impl ExactSizeIterator<Item = T>) -> Result {
+    /// Writes `values` from `index` on, under one access of the pool. Fails with `EINVAL`,
+    /// having written nothing, if they do not fit, and with `ENXIO` after unbind.
+    pub fn write_from(&self, index: usize, values: &[T]) -> Result
+    where
+        T: Copy,
+    {
         match index.checked_add(values.len()) {
             Some(end) if end <= self.count => {}
             _ => return Err(EINVAL),
         }
         let _guard = self.pool.try_access().ok_or(ENXIO)?;
-        // `take`: a wrong `ExactSizeIterator::len` must not make us write past the block.
-        for (i, v) in values.take(self.count - index).enumerate() {
-            // SAFETY: In bounds (`index + i < count`) and allocated while the guard is held;
-            // `self` is not shared between threads.
-            unsafe { self.cpu.add(index + i).write_volatile(v) };
+        for (i, v) in values.iter().enumerate() {
+            // SAFETY: In bounds (`index + i < count`, checked above) and allocated while the
+            // guard is held; `self` is not shared between threads.
+            unsafe { self.cpu.add(index + i).write_volatile(*v) };
         }
         Ok(())
     }
@@ -777,11 +794,11 @@ mod tests {
         assert_eq!(a.read(63)?, u64::MAX);
         assert_eq!(a.read(64), Err(EINVAL));
         assert_eq!(a.write(64, 0), Err(EINVAL));
-        b.write_from(60, [1u64, 2, 3, 4].into_iter())?;
+        b.write_from(60, &[1u64, 2, 3, 4])?;
         assert_eq!(b.read(61)?, 2);
-        assert_eq!(b.write_from(61, [1u64, 2, 3, 4].into_iter()), Err(EINVAL));
+        assert_eq!(b.write_from(61, &[1u64, 2, 3, 4]), Err(EINVAL));
         assert_eq!(b.read(63)?, 4);
-        assert_eq!(b.write_from(usize::MAX, [1u64].into_iter()), Err(EINVAL));
+        assert_eq!(b.write_from(usize::MAX, &[1u64]), Err(EINVAL));
         // A freed block is reused, zeroed again.
         let handle = a.dma_handle();
         drop(a);

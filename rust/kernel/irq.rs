@@ -32,7 +32,9 @@ use macros::{pin_data, vtable};
 ///
 /// A lock that an interrupt handler takes must be taken with interrupts disabled everywhere
 /// else, or the handler could interrupt its holder on the same CPU and wait for ever (lockdep
-/// reports such a lock as "inconsistent lock state"). `f` must not sleep; keep it short.
+/// reports such a lock as "inconsistent lock state"). `f` must not sleep; keep it short. Its
+/// result must not borrow anything (`'static`), so that a lock guard cannot outlive the
+/// section. (On `PREEMPT_RT` kernels a `SpinLock` sleeps, and may not be taken in here.)
 ///
 /// # Examples
 ///
@@ -48,7 +50,7 @@ use macros::{pin_data, vtable};
 /// });
 /// assert_eq!(n, 1);
 /// ```
-pub fn with_local_irqs_disabled<R>(f: impl FnOnce() -> R) -> R {
+pub fn with_local_irqs_disabled<R: 'static>(f: impl FnOnce() -> R) -> R {
     // SAFETY: Disabling interrupts on this CPU is always allowed; they are restored below, in
     // the order they were saved even if `f` nests another call.
     let flags = unsafe { bindings::local_irq_save() };

@@ -256,7 +256,7 @@ fn build(shared: &IoShared, ns: &Namespace, rq: &Request<NvmeOps>) -> Result<Com
             // One range: context attributes, length in blocks, starting block.
             let data = rq.data();
             let list = data.list.lock();
-            list.write_from(0, [blocks << 32, slba].into_iter())?;
+            list.write_from(0, &[blocks << 32, slba])?;
             let mut cmd = Command::new(io::DSM, ns.nsid);
             cmd.set_cdw(10, 0).set_cdw(11, io::DSM_AD);
             cmd.set_prp(list.dma_handle(), 0);
