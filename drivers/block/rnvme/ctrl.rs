@@ -361,7 +361,7 @@ impl Ctrl {
 
     /// Creates I/O queue pair `q` on the controller, its completions raising vector `vector`.
     pub(crate) fn create_io_queue(&self, q: &Queue, vector: u16) -> Result {
-        let size = (q.depth - 1) << 16 | u32::from(q.qid);
+        let size = ((q.depth - 1) << 16) | u32::from(q.qid);
         let mut cmd = Command::new(admin::CREATE_CQ, 0);
         cmd.set_cdw(10, size)
             .set_cdw(11, (u32::from(vector) << 16) | 0x3);
