@@ -387,6 +387,53 @@ impl<T: AsBytes + FromBytes> CoherentAllocation<T> {
         self.with_range(index, 1, |p| unsafe { p.write_volatile(value) })
     }
 
+    /// Writes `values` from `index` on (volatile writes). Fails with `EINVAL`, having written
+    /// nothing, if they do not fit, and with `ENXIO` after unbind.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use kernel::{dma::CoherentAllocation, prelude::*, uaccess::UserSlice};
+    ///
+    /// /// Copies a command of up to 64 bytes from user space into the device's buffer, and
+    /// /// reads back what the device answered.
+    /// fn exchange(buf: &CoherentAllocation<u8>, addr: usize, len: usize) -> Result<[u8; 64]> {
+    ///     let mut cmd = [0u8; 64];
+    ///     let len = len.min(cmd.len());
+    ///     UserSlice::new(addr, len).reader().read_slice(&mut cmd[..len])?;
+    ///     buf.write_from(0, &cmd[..len])?;
+    ///     // ... the device runs the command ...
+    ///     buf.read_into(0, &mut cmd)?;
+    ///     Ok(cmd)
+    /// }
+    /// ```
+    pub fn write_from(&self, index: usize, values: &[T]) -> Result
+    where
+        T: Copy,
+    {
+        self.with_range(index, values.len(), |p| {
+            for (i, v) in values.iter().enumerate() {
+                // SAFETY: `p` points to `values.len()` values of the allocation while `f` runs
+                // (see `with_range`); `self` is not shared with other threads (not `Sync`).
+                unsafe { p.add(i).write_volatile(*v) };
+            }
+        })
+    }
+
+    /// Reads `out.len()` values from `index` on into `out` (volatile reads). Fails with
+    /// `EINVAL`, having read nothing, if they are out of bounds, and with `ENXIO` after unbind.
+    pub fn read_into(&self, index: usize, out: &mut [T]) -> Result
+    where
+        T: Copy,
+    {
+        self.with_range(index, out.len(), |p| {
+            for (i, o) in out.iter_mut().enumerate() {
+                // SAFETY: As in `write_from`; every bit pattern is a valid `T` (`FromBytes`).
+                *o = unsafe { p.add(i).read_volatile() };
+            }
+        })
+    }
+
     /// Calls `f` with `count` values starting at `index` as a slice, and returns its result.
     ///
     /// Fails with `EINVAL` if the range is out of bounds and `ENXIO` after unbind. `f` runs in

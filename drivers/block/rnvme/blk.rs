@@ -9,7 +9,7 @@ use crate::{
 };
 use core::sync::atomic::{AtomicU16, AtomicU32, Ordering};
 use kernel::{
-    block::mq::{self, Request, TagSet, TimeoutAction},
+    block::mq::{self, ioctl::Ioctl, Request, TagSet, TimeoutAction},
     dma::{Pool, PoolBuffer},
     new_mutex, new_spinlock,
     prelude::*,
@@ -91,6 +91,8 @@ impl IoShared {
 
 /// A namespace: the data of one disk.
 pub(crate) struct Namespace {
+    /// The controller, for the disk's ioctls.
+    pub(crate) ctrl: Arc<Ctrl>,
     pub(crate) nsid: u32,
     /// log2 of the logical block size.
     pub(crate) lba_shift: u32,
@@ -193,6 +195,10 @@ impl mq::Operations for NvmeOps {
             Err(_) => fail_all(set),
         }
         TimeoutAction::Done
+    }
+
+    fn ioctl(ns: ArcBorrow<'_, Namespace>, ioctl: &Ioctl) -> Result<i32> {
+        crate::ioctl::ioctl(ns, ioctl)
     }
 
     fn map_queues(set: &TagSet<Self>, map: &mut mq::QueueMap<'_>) {

@@ -3,7 +3,7 @@
 //! The controller: enabling and disabling it, and admin commands.
 
 use crate::{
-    nvme::{admin, cap, cc, csts, id_ctrl, id_ns, reg, Command},
+    nvme::{admin, cap, cc, csts, id_ctrl, id_ns, reg, Command, Completion},
     queue::{Queue, Regs},
 };
 use core::sync::atomic::{AtomicBool, AtomicU16, Ordering};
@@ -22,6 +22,41 @@ pub(crate) const ADMIN_DEPTH: u32 = 32;
 const ADMIN_TIMEOUT_US: u64 = 60_000_000;
 /// How long a normal shutdown may take (the C driver's default `shutdown_timeout`).
 const SHUTDOWN_TIMEOUT_MS: u32 = 5_000;
+/// The NVMe memory page size the driver programs (`CC.MPS` = 0).
+const PAGE: usize = 4096;
+/// The largest data transfer of an admin command: the admin buffer.
+pub(crate) const ADMIN_BUF_SIZE: usize = 16 * PAGE;
+
+/// The memory admin commands transfer data through: one buffer, contiguous for the device, and
+/// the PRP list that describes its pages after the first.
+pub(crate) struct AdminBuf {
+    pub(crate) data: CoherentAllocation<u8>,
+    prps: CoherentAllocation<u64>,
+}
+
+impl AdminBuf {
+    fn new(pdev: &pci::Device<pci::Core>) -> Result<Self> {
+        let data = CoherentAllocation::<u8>::alloc_coherent(pdev, ADMIN_BUF_SIZE, GFP_KERNEL)?;
+        let pages = ADMIN_BUF_SIZE / PAGE;
+        let prps = CoherentAllocation::<u64>::alloc_coherent(pdev, pages - 1, GFP_KERNEL)?;
+        for i in 1..pages {
+            prps.write(i - 1, data.dma_handle_at(i * PAGE)?.to_le())?;
+        }
+        Ok(Self { data, prps })
+    }
+
+    /// PRP entries 1 and 2 for a transfer of `len` bytes from the start of the buffer.
+    fn prps(&self, len: usize) -> (u64, u64) {
+        let first = self.data.dma_handle();
+        if len <= PAGE {
+            (first, 0)
+        } else if len <= 2 * PAGE {
+            (first, first + PAGE as u64)
+        } else {
+            (first, self.prps.dma_handle())
+        }
+    }
+}
 
 /// What Identify Controller says that the driver uses.
 pub(crate) struct CtrlInfo {
@@ -52,7 +87,7 @@ pub(crate) struct Ctrl {
     admin: Arc<Queue>,
     /// Serialises admin commands (one at a time) and owns the buffer they transfer data with.
     #[pin]
-    admin_lock: Mutex<CoherentAllocation<u8>>,
+    admin_lock: Mutex<AdminBuf>,
     next_cid: AtomicU16,
 }
 
@@ -97,7 +132,7 @@ impl Ctrl {
             ADMIN_DEPTH.min(cap::mqes(cap) + 1),
             cap::dstrd(cap),
         )?;
-        let buf = CoherentAllocation::<u8>::alloc_coherent(pdev, 4096, GFP_KERNEL)?;
+        let buf = AdminBuf::new(pdev)?;
         let ctrl = Arc::pin_init(
             pin_init!(Self {
                 pdev: pdev.into(),
@@ -219,15 +254,55 @@ impl Ctrl {
         take: impl FnOnce(&CoherentAllocation<u8>, u32) -> Result<R>,
     ) -> Result<R> {
         let buf = self.admin_lock.lock();
-        fill(&buf)?;
-        cmd.set_prp(buf.dma_handle(), 0);
+        fill(&buf.data)?;
+        cmd.set_prp(buf.data.dma_handle(), 0);
         let result = self.exec(cmd)?;
-        take(&buf, result)
+        take(&buf.data, result)
     }
 
-    /// Runs an admin command whose data pointer the caller set, with the admin lock held.
-    /// A command that times out kills the controller.
-    fn exec(&self, mut cmd: Command) -> Result<u32> {
+    /// Runs an admin command from user space through the admin buffer: `fill` prepares the
+    /// buffer before, `take` sees it after the command completed, whatever its status. `xfer`
+    /// is what the command makes the controller transfer, at most [`ADMIN_BUF_SIZE`] bytes: the
+    /// data pointer describes that much of the buffer, and nothing outside it. Returns the
+    /// completion.
+    pub(crate) fn admin_passthru(
+        &self,
+        mut cmd: Command,
+        xfer: usize,
+        fill: impl FnOnce(&CoherentAllocation<u8>) -> Result,
+        take: impl FnOnce(&CoherentAllocation<u8>) -> Result,
+    ) -> Result<Completion> {
+        if xfer > ADMIN_BUF_SIZE {
+            return Err(EINVAL);
+        }
+        let buf = self.admin_lock.lock();
+        fill(&buf.data)?;
+        let (prp1, prp2) = buf.prps(xfer);
+        cmd.set_prp(prp1, prp2);
+        let c = self.exec_raw(cmd)?;
+        take(&buf.data)?;
+        Ok(c)
+    }
+
+    /// Runs an admin command whose data pointer the caller set, with the admin lock held, and
+    /// returns its result dword; a status other than success is `EIO`.
+    fn exec(&self, cmd: Command) -> Result<u32> {
+        let c = self.exec_raw(cmd)?;
+        if c.status != 0 {
+            dev_dbg!(
+                self.pdev,
+                "admin command {:#x}: status {:#x}\n",
+                cmd.opcode(),
+                c.status
+            );
+            return Err(EIO);
+        }
+        Ok(c.result)
+    }
+
+    /// Runs an admin command whose data pointer the caller set, with the admin lock held, and
+    /// returns its completion. A command that times out kills the controller.
+    fn exec_raw(&self, mut cmd: Command) -> Result<Completion> {
         if self.dead.load(Ordering::Acquire) {
             return Err(ENODEV);
         }
@@ -251,16 +326,7 @@ impl Ctrl {
             ADMIN_TIMEOUT_US,
         );
         match res {
-            Ok(Some(c)) if c.status == 0 => Ok(c.result),
-            Ok(Some(c)) => {
-                dev_dbg!(
-                    self.pdev,
-                    "admin command {:#x}: status {:#x}\n",
-                    cmd.opcode(),
-                    c.status
-                );
-                Err(EIO)
-            }
+            Ok(Some(c)) => Ok(c),
             _ => {
                 dev_err!(self.pdev, "admin command {:#x} timed out\n", cmd.opcode());
                 self.kill();

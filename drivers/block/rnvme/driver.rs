@@ -135,7 +135,7 @@ impl pci::Driver for RnvmeDriver {
 /// Adds a disk for every active namespace the driver can drive.
 fn add_disks(
     pdev: &pci::Device<pci::Core>,
-    ctrl: &Ctrl,
+    ctrl: &Arc<Ctrl>,
     info: &CtrlInfo,
     tagset: &Arc<TagSet<NvmeOps>>,
     index: u32,
@@ -177,6 +177,7 @@ fn add_disks(
         }
         let data = Arc::new(
             Namespace {
+                ctrl: ctrl.clone(),
                 nsid,
                 lba_shift: ns.lba_shift,
             },

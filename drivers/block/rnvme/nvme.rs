@@ -184,7 +184,7 @@ impl Command {
         self.0[9] = (prp2 >> 32) as u32;
     }
 
-    /// Sets command dword `n` (10 to 15).
+    /// Sets command dword `n` (2, 3 or 10 to 15).
     pub(crate) fn set_cdw(&mut self, n: usize, value: u32) -> &mut Self {
         self.0[n] = value;
         self

@@ -21,13 +21,18 @@
 //! - Unbind deletes the disks (which waits for their requests), shuts the controller down
 //!   normally (`CC.SHN`) and disables it; the queues, interrupts and DMA memory go with the
 //!   driver data.
+//! - The disks take the NVMe ioctls `NVME_IOCTL_ID` and `NVME_IOCTL_ADMIN_CMD` (and its 64-bit
+//!   form) for nvme-cli: identify, log pages and features, copied through the admin buffer;
+//!   see [`ioctl`].
 //!
 //! The crate: [`nvme`] (the specification), [`queue`] (queue pairs), [`ctrl`] (the controller
-//! and admin commands), [`blk`] (the blk-mq side) and [`driver`] (probe and unbind).
+//! and admin commands), [`blk`] (the blk-mq side), [`ioctl`] (the NVMe ioctls) and [`driver`]
+//! (probe and unbind).
 
 mod blk;
 mod ctrl;
 mod driver;
+mod ioctl;
 mod nvme;
 mod queue;
 

@@ -505,9 +505,10 @@ nv_tree() {
 	: >"$1/small/empty"
 }
 
-# nv_sums FILE: the SHA-256 of every file under NV_MNT, in name order, into FILE.
+# nv_sums FILE [DIR]: the SHA-256 of every file under DIR (default NV_MNT), in name order,
+# into FILE.
 nv_sums() {
-	(cd "$NV_MNT" && find . -type f | LC_ALL=C sort | xargs -r sha256sum) >"$1"
+	(cd "${2:-$NV_MNT}" && find . -type f | LC_ALL=C sort | xargs -r sha256sum) >"$1"
 }
 
 # nv_compare WHEN: the files under NV_MNT are those nv_sums wrote into NV_TMP/sums.0.
@@ -637,6 +638,80 @@ nv_rnvme_unbind_under_io() {
 	nv_log_clean "$NV_RUST_DISK" "$NV_RUST_ADDR"
 }
 
+# nv_cli DISK CMD WHAT: runs `nvme CMD /dev/DISK` (nvme-cli), its output into NV_TMP/CMD.DISK.
+nv_cli() {
+	nv_bounded 60 "$NV_TMP/$2.$1" nvme "$2" "/dev/$1" && [ -s "$NV_TMP/$2.$1" ] && return 0
+	diag "nvme $2 /dev/$1 ($3) failed:"
+	tail -5 "$NV_TMP/$2.$1" | sed 's/^/#   /'
+	return 1
+}
+
+# nv_cli_same CMD FILTER: the outputs of `nvme CMD` for both disks are the same, but for the
+# lines FILTER (an extended regular expression) picks out, when it starts with !, or only in
+# those lines otherwise.
+nv_cli_same() {
+	case $2 in
+	!*) nc_pick() { grep -Ev "${2#!}" "$1"; } ;;
+	*) nc_pick() { grep -E "$2" "$1"; } ;;
+	esac
+	nc_pick "$NV_TMP/$1.$NV_RUST_DISK" "$2" >"$NV_TMP/$1.rust"
+	nc_pick "$NV_TMP/$1.$NV_C_DISK" "$2" >"$NV_TMP/$1.c"
+	[ -s "$NV_TMP/$1.rust" ] || { diag "nvme $1: nothing to compare"; return 1; }
+	cmp -s "$NV_TMP/$1.rust" "$NV_TMP/$1.c" && return 0
+	diag "nvme $1 answers differently for rnvme ($NV_RUST_DISK) and nvme ($NV_C_DISK):"
+	diff "$NV_TMP/$1.c" "$NV_TMP/$1.rust" | head -8 | sed 's/^/#   /'
+	return 1
+}
+
+# nv_smart DISK FIELD: NV_VALUE is FIELD of `nvme smart-log` for DISK (digits only).
+nv_smart() {
+	nv_cli "$1" smart-log "$2" || return 1
+	NV_VALUE=$(sed -n "s/^$2[[:space:]]*: *//p" "$NV_TMP/smart-log.$1" | tr -dc 0-9)
+	[ -n "$NV_VALUE" ] || { diag "no $2 in nvme smart-log /dev/$1"; return 1; }
+}
+
+check_rnvme_nvme_cli() {
+	nv_check nv_rnvme_nvme_cli
+}
+# nvme-cli's id-ctrl, id-ns and smart-log through rnvme's disk answer as through the C driver's
+# (QEMU's two controllers differ in their serial number, the NQN made of it, and the
+# namespaces' generated identifiers); the SMART log counts rnvme's writes; the ioctls' refusals
+# and errnos (nvme_ioctl.py check); and a file open across an unbind (nvme_ioctl.py unbind).
+nv_rnvme_nvme_cli() {
+	command -v nvme >/dev/null || { diag "nvme-cli is not installed on the host (fork/setup installs it)"; return 1; }
+	command -v python3 >/dev/null || { diag "python3 is not installed on the host"; return 1; }
+	nv_ready_rust || return
+	nv_ready_c || return 1
+	mark_log
+	for nv_disk in "$NV_RUST_DISK" "$NV_C_DISK"; do
+		nv_cli "$nv_disk" id-ctrl "Identify Controller" && nv_cli "$nv_disk" id-ns "Identify Namespace" &&
+			nv_cli "$nv_disk" smart-log "SMART log" || return 1
+	done
+	nv_cli_same id-ctrl '!^(sn|subnqn) ' && nv_cli_same id-ns '!^(nguid|eui64|uuid) ' &&
+		nv_cli_same smart-log '^(critical_warning|available_spare|available_spare_threshold|percentage_used|media_errors)[[:space:]]' ||
+		return 1
+	grep -q "^sn *: *$NV_RUST_SERIAL" "$NV_TMP/id-ctrl.$NV_RUST_DISK" ||
+		{ diag "nvme id-ctrl /dev/$NV_RUST_DISK does not show the serial $NV_RUST_SERIAL"; return 1; }
+	# The SMART log counts the write commands rnvme sends: 64 direct writes of 4 KiB (past
+	# the first MiB) add at least 64.
+	nv_smart "$NV_RUST_DISK" host_write_commands || return 1
+	nv_before=$NV_VALUE
+	nv_run 60 "64 writes to $NV_RUST_DISK" dd if=/dev/zero of="/dev/$NV_RUST_DISK" bs=4k count=64 \
+		seek=256 oflag=direct || return 1
+	nv_smart "$NV_RUST_DISK" host_write_commands || return 1
+	[ $((NV_VALUE - nv_before)) -ge 64 ] ||
+		{ diag "host_write_commands went from $nv_before to $NV_VALUE after 64 writes"; return 1; }
+	diag "nvme-cli: id-ctrl, id-ns and smart-log alike for both drivers; host_write_commands $nv_before -> $NV_VALUE"
+	nv_run 120 "nvme_ioctl.py check" python3 "$HERE/nvme_ioctl.py" check "/dev/$NV_RUST_DISK" \
+		"$NV_RUST_SERIAL" "$NV_SECTORS" || return 1
+	grep '^#' "$NV_TMP/run.log"
+	nv_run 120 "nvme_ioctl.py unbind" python3 "$HERE/nvme_ioctl.py" unbind "/dev/$NV_RUST_DISK" \
+		"$NV_RUST_ADDR" || return 1
+	grep '^#' "$NV_TMP/run.log"
+	nv_wait_gone "$NV_RUST_DISK" "the unbind" && nv_ready_rust || return 1
+	nv_log_clean "$NV_RUST_DISK" "$NV_RUST_ADDR"
+}
+
 # --- The C twin, held to the same checks -------------------------------------------------------
 
 check_rnvme_timeout_recovery() {
@@ -700,4 +775,50 @@ nv_c_discard_zeroes() {
 	nv_ready_c || return 1
 	mark_log
 	nv_discard_zeroes "$NV_C_DISK" && nv_log_clean "$NV_C_DISK" "$NV_C_ADDR" "$NV_C_LOG"
+}
+
+check_rnvme_reboot() {
+	nv_check nv_rnvme_reboot
+}
+# The data survives a reboot, in two boots (this is the last check that writes rnvme's disk:
+# the others overwrite it). In a run of the guest checks (NVME_REBOOT unset) it writes ext4
+# with the tree of nv_tree, and in .reboot/ at its root the SHA-256 of the tree's files and
+# this boot's identifier, and unmounts it. fork/test then boots the guest again with
+# NVME_REBOOT=verify, and there it checks: fsck -f clean, written by another boot, every file
+# there with its sum.
+nv_rnvme_reboot() {
+	nv_ready_rust || return
+	grep -qw ext4 /proc/filesystems || { diag "the kernel has no ext4 (CONFIG_EXT4_FS)"; return 1; }
+	read -r nv_boot </proc/sys/kernel/random/boot_id || { diag "no boot_id"; return 1; }
+	mark_log
+	NV_MNT=$(mktemp -d /tmp/rnvme-reboot.XXXXXX) || { diag "mktemp failed"; return 1; }
+	if [ "${NVME_REBOOT:-}" = verify ]; then
+		nv_run 300 "fsck.ext4 -f -n on $NV_RUST_DISK after the reboot" \
+			fsck.ext4 -f -n "/dev/$NV_RUST_DISK" || return 1
+		nv_mount || return 1
+		[ -r "$NV_MNT/.reboot/boot_id" ] && [ -r "$NV_MNT/.reboot/sums" ] || {
+			diag "no .reboot/ on $NV_RUST_DISK: the boot before did not run check_rnvme_reboot"
+			return 1
+		}
+		read -r nv_then <"$NV_MNT/.reboot/boot_id"
+		[ "$nv_then" != "$nv_boot" ] || { diag "the data was written in this very boot"; return 1; }
+		nv_run 300 "checksumming the files" nv_sums "$NV_TMP/sums.now" "$NV_MNT/tree" || return 1
+		cmp -s "$NV_MNT/.reboot/sums" "$NV_TMP/sums.now" || {
+			diag "the files differ after the reboot:"
+			diff "$NV_MNT/.reboot/sums" "$NV_TMP/sums.now" | head -8 | sed 's/^/#   /'
+			return 1
+		}
+		diag "$(wc -l <"$NV_TMP/sums.now") files written in boot $nv_then, the same in boot $nv_boot; fsck clean"
+		nv_umount || return 1
+	else
+		nv_run 300 "mkfs.ext4 on $NV_RUST_DISK" mkfs.ext4 -F -q "/dev/$NV_RUST_DISK" || return 1
+		nv_mount || return 1
+		nv_tree "$NV_MNT/tree" && mkdir "$NV_MNT/.reboot" || return 1
+		nv_run 300 "checksumming the files" nv_sums "$NV_TMP/sums.0" "$NV_MNT/tree" &&
+			cp "$NV_TMP/sums.0" "$NV_MNT/.reboot/sums" || return 1
+		echo "$nv_boot" >"$NV_MNT/.reboot/boot_id" || return 1
+		nv_umount || return 1
+		diag "ext4 with $(wc -l <"$NV_TMP/sums.0") files written in boot $nv_boot; a second boot (fork/test) checks them"
+	fi
+	nv_log_clean "$NV_RUST_DISK" "$NV_RUST_ADDR"
 }
