@@ -36,6 +36,7 @@ from pathlib import Path
 # A new kind of pair adds its metrics here, so that the verdict knows which way is better.
 METRICS = {
     "iops": ("IOPS", "", True),
+    "bw_mib_s": ("bandwidth", "MiB/s", True),
     "cpu_ns_per_io": ("CPU per I/O", "ns", False),
     "sys_ns_per_io": ("system CPU per I/O", "ns", False),
     "lat_p50_ns": ("clat p50", "ns", False),
@@ -44,6 +45,7 @@ METRICS = {
 # The metrics a row of each kind has, also when every run of it failed.
 KIND_METRICS = {
     "block": ("iops", "cpu_ns_per_io", "sys_ns_per_io", "lat_p50_ns", "lat_p99_ns"),
+    "nvme": ("iops", "bw_mib_s", "cpu_ns_per_io", "sys_ns_per_io", "lat_p50_ns", "lat_p99_ns"),
 }
 # The metrics the verdicts rest on: --determinism holds them to its tolerance. The others are
 # shown, but a percentile of a quantised latency or a tick-sampled user/system split can move

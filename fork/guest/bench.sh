@@ -261,8 +261,8 @@ unload_side() {
 }
 
 # run_block PAIR SIDE MODULE DEVICE WORKLOAD REP ITER: one block measurement, one record.
-# Uses PARAMS (module parameters), SCHED (I/O scheduler) and WLARGS (the workload's fio options,
-# plus jobs=N: the number of fio jobs, default the guest's CPUs).
+# Uses kind (the pair's kind), PARAMS (module parameters), SCHED (I/O scheduler) and WLARGS (the
+# workload's fio options, plus jobs=N: the number of fio jobs, default the guest's CPUs).
 #
 # Each job is pinned to a CPU of its own (cpus_allowed_policy=split), so that two jobs never
 # share a CPU while another idles. Under instruction counting, where QEMU runs the vCPUs in
@@ -272,7 +272,7 @@ unload_side() {
 # BALANCE_TRIES times, and is an error after that.
 run_block() {
 	local pair=$1 side=$2 module=$3 device=$4 wl=$5 rep=$6 iter=$7
-	local iodepth=1 jobs=$NPROC dir= a fields err uerr sched qsched m try fioargs cpus
+	local iodepth=1 jobs=$NPROC dir= a fields err uerr sched qsched m try fioargs cpus bs=4096
 	fioargs=
 	for a in $WLARGS; do
 		case $a in
@@ -281,6 +281,9 @@ run_block() {
 			continue
 			;;
 		iodepth=*) iodepth=${a#iodepth=} ;;
+		bs=*[0-9]) bs=${a#bs=} ;;
+		bs=*[0-9][kK]) bs=${a#bs=} bs=$((${bs%?} * 1024)) ;;
+		bs=*[0-9][mM]) bs=${a#bs=} bs=$((${bs%?} * 1048576)) ;;
 		rw=read | rw=randread) dir=read ;;
 		rw=write | rw=randwrite) dir=write ;;
 		rw=* | readwrite=*) dir=mixed ;;
@@ -299,7 +302,7 @@ run_block() {
 		;;
 	*) [ "$jobs" -le "$NPROC" ] || err="workload $wl: jobs=$jobs, but the guest has $NPROC CPUs" ;;
 	esac
-	fields=$(json_obj kind '"block"' engine "$(json_str "$ENGINE")" numjobs "$jobs" \
+	fields=$(json_obj kind "$(json_str "$kind")" engine "$(json_str "$ENGINE")" numjobs "$jobs" \
 		iodepth "$iodepth" runtime_s "$RUNTIME" ramp_s "$RAMP")
 	fields=",${fields#\{}"
 	fields=${fields%\}}
@@ -361,6 +364,9 @@ run_block() {
 			err="the jobs stayed unbalanced in $try runs (slowest/fastest IOPS $7)"
 		else
 			fields="$fields,\"iops\":$1,\"lat_p50_ns\":$2,\"lat_p99_ns\":$3"
+			# The NVMe pairs' sequential workloads are about bandwidth: IOPS times the block size.
+			[ "$kind" = nvme ] && fields="$fields,\"bw_mib_s\":$(echo "$1" |
+				awk -v bs="$bs" '{ printf "%.3f", $1 * bs / 1048576 }')"
 			fields="$fields,\"cpu_ns_per_io\":$5,\"sys_ns_per_io\":$6,\"job_balance\":$7"
 			fields="$fields,\"tries\":$try"
 		fi
@@ -373,6 +379,30 @@ run_block() {
 		err="${err:+$err; }$uerr"
 	fi
 	record "$pair" "$side" "$module" "$wl" "$rep" "$iter" "$err" "$fields"
+}
+
+# run_nvme: the block runner, on the disk of an NVMe controller (whose driver_override
+# set_overrides set).
+run_nvme() {
+	run_block "$@"
+}
+
+# set_overrides: for every override line, the PCI function behind the root port gets the side's
+# module as its driver_override. Fails (FATAL) if there is no such function.
+set_overrides() {
+	local p sd port m dev n
+	for o in $(pairs_decls | awk '$1 == "override" { print $2 "/" $3 "/" $4 }'); do
+		p=${o%%/*} sd=${o#*/} sd=${sd%%/*} port=${o##*/}
+		m=$(side_field "$p" "$sd" 1)
+		n=0
+		for dev in /sys/bus/pci/devices/"$port"/0000:*; do
+			[ -w "$dev/driver_override" ] || continue
+			echo "$m" >"$dev/driver_override" || return 1
+			n=$((n + 1))
+		done
+		[ $n -gt 0 ] || { FATAL="no PCI function behind $port for the $sd side of $p"; return 1; }
+		progress "$p $sd: $m for the device behind $port"
+	done
 }
 
 # side_field PAIR SIDE N: field N (1 module, 2 device, 3 .ko, 4... objects) of the side line.
@@ -416,6 +446,7 @@ elif ! probe_engine; then
 	FATAL="no fio engine works in the guest: $ENGINE_NOTE"
 fi
 [ -n "$ENGINE" ] && [ -n "$ENGINE_NOTE" ] && ENGINE_NOTE="${ENGINE_NOTE}using $ENGINE"
+[ -n "$FATAL" ] || set_overrides || FATAL=${FATAL:-"cannot set a driver_override"}
 
 # The plan: every pair/workload the host should expect REPS records per side for.
 plan=

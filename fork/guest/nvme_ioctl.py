@@ -112,8 +112,17 @@ def check(dev, serial, sectors):
     expect_errno("Set Features (number of queues)", errno.EACCES, admin, fd, 0x09, cdw10=0x07)
     expect_errno("Set Features (host memory buffer)", errno.EACCES, admin, fd, 0x09, cdw10=0x0d)
     expect_errno("flags set", errno.EINVAL, admin, fd, 0x06, cdw10=1, data_len=4096, flags=1)
-    expect_errno("metadata", errno.EINVAL, admin, fd, 0x06, cdw10=1, data_len=4096,
-                 metadata_len=8)
+    expect_errno("Get Features of a vendor specific feature", errno.EOPNOTSUPP, admin, fd, 0x0a,
+                 cdw10=0xc1, data_len=4096)
+    # Metadata is ignored for admin commands, as by the C driver.
+    ret, _, data = admin(fd, 0x06, cdw10=1, data_len=4096, metadata_len=8)
+    if ret != 0 or data != idc:
+        fail(f"Identify Controller with metadata_len set: status {ret:#x}")
+    # A command without data (Keep Alive; QEMU may answer Invalid Opcode) leaves the caller's
+    # buffer alone.
+    ret, _, data = admin(fd, 0x18, data_len=64, data=b"\xa5" * 64)
+    if ret < 0 or data != b"\xa5" * 64:
+        fail(f"Keep Alive (status {ret:#x}) changed the caller's buffer")
     expect_errno("1 MiB of data", errno.EINVAL, admin, fd, 0x06, cdw10=1, data_len=1 << 20)
     expect_errno("a 128 KiB log page", errno.EINVAL, admin, fd, 0x02, nsid=0xffffffff,
                  cdw10=(0x7fff << 16) | 0x02, data_len=4096)
@@ -139,6 +148,8 @@ def check(dev, serial, sectors):
                      nsid=0xffffffff, cdw10=(127 << 16) | 0x02, data_len=512)
         expect_errno("Get Features without CAP_SYS_ADMIN", errno.EACCES, admin, fd, 0x0a,
                      cdw10=0x07)
+        expect_errno("Create I/O Submission Queue without CAP_SYS_ADMIN", errno.EACCES, admin,
+                     fd, 0x01)
         os._exit(1 if failures else 0)
     _, status = os.waitpid(pid, 0)
     if status != 0:

@@ -67,16 +67,19 @@ impl IoShared {
             return Err(ENODEV);
         }
         set.quiesce();
+        // No admin command may run from the disable until the queues are back: the disable
+        // drops it, and the enable rewinds the admin queue under it.
+        let admin = self.ctrl.admin();
         let res = self.ctrl.disable().and_then(|()| {
             fail_all(set);
             self.ctrl.enable()?;
             let n = self.queues.len() as u32;
-            if self.ctrl.set_queue_count(n)? < n {
+            if admin.set_queue_count(n)? < n {
                 return Err(EIO);
             }
             for q in self.queues.iter() {
                 q.reset();
-                self.ctrl.create_io_queue(q, q.qid)?;
+                admin.create_io_queue(q, q.qid)?;
             }
             Ok(())
         });
@@ -84,6 +87,7 @@ impl IoShared {
             self.ctrl.kill();
             fail_all(set);
         }
+        drop(admin);
         set.unquiesce();
         res
     }

@@ -12,7 +12,7 @@ use kernel::{
     io::poll_timeout,
     new_mutex, pci,
     prelude::*,
-    sync::{Arc, Mutex},
+    sync::{lock::mutex::MutexBackend, lock::Guard, Arc, Mutex},
     types::ARef,
 };
 
@@ -245,6 +245,23 @@ impl Ctrl {
         let _ = self.disable();
     }
 
+    /// Takes the admin lock: admin commands run one at a time, and not while the controller is
+    /// reset (which holds it from the disable until its I/O queues are created again).
+    pub(crate) fn admin(&self) -> Admin<'_> {
+        Admin {
+            ctrl: self,
+            buf: self.admin_lock.lock(),
+        }
+    }
+}
+
+/// The admin lock of a controller, held: admin commands run through it.
+pub(crate) struct Admin<'a> {
+    ctrl: &'a Ctrl,
+    buf: Guard<'a, AdminBuf, MutexBackend>,
+}
+
+impl Admin<'_> {
     /// Runs an admin command with the transfer buffer (`fill` sees it before, `take` after)
     /// and returns what `take` makes of it and the result dword.
     fn admin_cmd_with<R>(
@@ -253,11 +270,10 @@ impl Ctrl {
         fill: impl FnOnce(&CoherentAllocation<u8>) -> Result,
         take: impl FnOnce(&CoherentAllocation<u8>, u32) -> Result<R>,
     ) -> Result<R> {
-        let buf = self.admin_lock.lock();
-        fill(&buf.data)?;
-        cmd.set_prp(buf.data.dma_handle(), 0);
+        fill(&self.buf.data)?;
+        cmd.set_prp(self.buf.data.dma_handle(), 0);
         let result = self.exec(cmd)?;
-        take(&buf.data, result)
+        take(&self.buf.data, result)
     }
 
     /// Runs an admin command from user space through the admin buffer: `fill` prepares the
@@ -275,22 +291,21 @@ impl Ctrl {
         if xfer > ADMIN_BUF_SIZE {
             return Err(EINVAL);
         }
-        let buf = self.admin_lock.lock();
-        fill(&buf.data)?;
-        let (prp1, prp2) = buf.prps(xfer);
+        fill(&self.buf.data)?;
+        let (prp1, prp2) = self.buf.prps(xfer);
         cmd.set_prp(prp1, prp2);
         let c = self.exec_raw(cmd)?;
-        take(&buf.data)?;
+        take(&self.buf.data)?;
         Ok(c)
     }
 
-    /// Runs an admin command whose data pointer the caller set, with the admin lock held, and
-    /// returns its result dword; a status other than success is `EIO`.
+    /// Runs an admin command whose data pointer the caller set, and returns its result dword;
+    /// a status other than success is `EIO`.
     fn exec(&self, cmd: Command) -> Result<u32> {
         let c = self.exec_raw(cmd)?;
         if c.status != 0 {
             dev_dbg!(
-                self.pdev,
+                self.ctrl.pdev,
                 "admin command {:#x}: status {:#x}\n",
                 cmd.opcode(),
                 c.status
@@ -300,21 +315,22 @@ impl Ctrl {
         Ok(c.result)
     }
 
-    /// Runs an admin command whose data pointer the caller set, with the admin lock held, and
-    /// returns its completion. A command that times out kills the controller.
+    /// Runs an admin command whose data pointer the caller set, and returns its completion. A
+    /// command that times out kills the controller.
     fn exec_raw(&self, mut cmd: Command) -> Result<Completion> {
-        if self.dead.load(Ordering::Acquire) {
+        let ctrl = self.ctrl;
+        if ctrl.dead.load(Ordering::Acquire) {
             return Err(ENODEV);
         }
-        let cid = self.next_cid.fetch_add(1, Ordering::Relaxed);
+        let cid = ctrl.next_cid.fetch_add(1, Ordering::Relaxed);
         cmd.set_cid(cid);
         // Completions of commands that timed out earlier may still come: skip them.
-        self.admin.process(|_| {});
-        self.admin.submit(&cmd, || {})?;
+        ctrl.admin.process(|_| {});
+        ctrl.admin.submit(&cmd, || {})?;
         let mut done = None;
         let res = poll_timeout(
             || {
-                self.admin.process(|c| {
+                ctrl.admin.process(|c| {
                     if c.cid == cid {
                         done = Some(c);
                     }
@@ -328,8 +344,8 @@ impl Ctrl {
         match res {
             Ok(Some(c)) => Ok(c),
             _ => {
-                dev_err!(self.pdev, "admin command {:#x} timed out\n", cmd.opcode());
-                self.kill();
+                dev_err!(ctrl.pdev, "admin command {:#x} timed out\n", cmd.opcode());
+                ctrl.kill();
                 Err(ETIMEDOUT)
             }
         }
@@ -337,7 +353,6 @@ impl Ctrl {
 
     /// Runs an admin command without data and returns its result dword.
     pub(crate) fn admin_cmd(&self, cmd: Command) -> Result<u32> {
-        let _buf = self.admin_lock.lock();
         self.exec(cmd)
     }
 

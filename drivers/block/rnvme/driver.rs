@@ -72,15 +72,17 @@ impl pci::Driver for RnvmeDriver {
         let vectors =
             pdev.alloc_irq_vectors_affinity(2, MAX_IO_QUEUES + 1, pci::IrqTypes::MSIX, 1)?;
         let ctrl = Ctrl::new(pdev, regs)?;
-        let info = ctrl.identify_ctrl()?;
-        let nr = ctrl.set_queue_count(vectors - 1)?;
+        let admin = ctrl.admin();
+        let info = admin.identify_ctrl()?;
+        let nr = admin.set_queue_count(vectors - 1)?;
         let depth = IO_DEPTH.min(cap::mqes(ctrl.cap) + 1);
         let mut queues = KVec::with_capacity(nr as usize, GFP_KERNEL)?;
         for qid in 1..=nr as u16 {
             let q = Queue::new(pdev, &ctrl.regs, qid, depth, cap::dstrd(ctrl.cap))?;
-            ctrl.create_io_queue(&q, qid)?;
+            admin.create_io_queue(&q, qid)?;
             queues.push(q, GFP_KERNEL)?;
         }
+        drop(admin);
         let pool = Pool::<u64>::new(pdev, c_str!("rnvme prp"), PRP_LIST_ENTRIES, 4096)?;
         let shared = IoShared::new(ctrl.clone(), queues, pool)?;
         let tagset = Arc::pin_init(TagSet::new(nr, depth - 1, 1, shared.clone()), GFP_KERNEL)?;
@@ -146,8 +148,16 @@ fn add_disks(
         max_bytes = max_bytes.min(info.max_transfer);
     }
     let mut disks = KVec::new();
-    for nsid in ctrl.active_namespaces()?.iter().copied() {
-        let ns = ctrl.identify_ns(nsid)?;
+    // Identified first, so that the admin lock is not held while the disks are added (udev
+    // may send admin commands to them meanwhile).
+    let mut found = KVec::new();
+    {
+        let admin = ctrl.admin();
+        for nsid in admin.active_namespaces()?.iter().copied() {
+            found.push((nsid, admin.identify_ns(nsid)?), GFP_KERNEL)?;
+        }
+    }
+    for (nsid, ns) in found {
         if !(9..=12).contains(&ns.lba_shift) || ns.blocks == 0 {
             dev_warn!(
                 pdev,

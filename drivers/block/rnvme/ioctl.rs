@@ -19,6 +19,7 @@ use crate::{
     nvme::{admin, Command},
 };
 use kernel::{
+    alloc::flags::__GFP_NOWARN,
     block::mq::ioctl::{capable_sys_admin, Ioctl},
     ioctl::{_IO, _IOWR},
     prelude::*,
@@ -62,9 +63,7 @@ struct Passthru {
     nsid: u32,
     cdw2: u32,
     cdw3: u32,
-    metadata: u64,
     addr: u64,
-    metadata_len: u32,
     data_len: u32,
     /// Command dwords 10 to 15.
     cdw: [u32; 6],
@@ -79,12 +78,14 @@ fn u32_at(b: &[u8], off: usize) -> u32 {
 
 /// The native-endian `u64` at `off` of `b`.
 fn u64_at(b: &[u8], off: usize) -> u64 {
-    u64::from(u32_at(b, off)) | (u64::from(u32_at(b, off + 4)) << 32)
+    let mut v = [0u8; 8];
+    v.copy_from_slice(&b[off..off + 8]);
+    u64::from_ne_bytes(v)
 }
 
 impl Passthru {
     /// Decodes the fields both structures share (the 64-bit one only adds to the end).
-    fn decode(b: &[u8; PASSTHRU_SIZE]) -> Self {
+    fn decode(b: &[u8]) -> Self {
         let mut cdw = [0u32; 6];
         for (i, d) in cdw.iter_mut().enumerate() {
             *d = u32_at(b, 40 + 4 * i);
@@ -95,9 +96,7 @@ impl Passthru {
             nsid: u32_at(b, 4),
             cdw2: u32_at(b, 8),
             cdw3: u32_at(b, 12),
-            metadata: u64_at(b, 16),
             addr: u64_at(b, 24),
-            metadata_len: u32_at(b, 32),
             data_len: u32_at(b, 36),
             cdw,
         }
@@ -116,7 +115,9 @@ impl Passthru {
                 }
                 Ok(bytes as usize)
             }
-            // Feature data is at most 4 KiB.
+            // Feature data is at most 4 KiB, but for vendor specific features (C0h to FFh),
+            // whose size the driver cannot know.
+            op::GET_FEATURES | admin::SET_FEATURES if self.cdw[0] & 0xff >= 0xc0 => Err(EOPNOTSUPP),
             op::GET_FEATURES | admin::SET_FEATURES => Ok(4096),
             op::DEVICE_SELF_TEST | op::KEEP_ALIVE => Ok(0),
             _ => Err(EOPNOTSUPP),
@@ -153,20 +154,23 @@ pub(crate) fn ioctl(ns: ArcBorrow<'_, Namespace>, ioctl: &Ioctl) -> Result<i32> 
 /// writes its result dword back.
 fn admin_cmd(ns: &Namespace, ioctl: &Ioctl, wide: bool) -> Result<i32> {
     let size = if wide { PASSTHRU64_SIZE } else { PASSTHRU_SIZE };
-    let mut raw = [0u8; PASSTHRU_SIZE];
-    ioctl.user_slice(size).reader().read_slice(&mut raw)?;
+    let mut raw = [0u8; PASSTHRU64_SIZE];
+    ioctl
+        .user_slice(size)
+        .reader()
+        .read_slice(&mut raw[..size])?;
     let p = Passthru::decode(&raw);
-    // No flags are defined, metadata has no meaning for the admin commands passed through, and
-    // the data must fit the admin buffer.
-    if p.flags != 0 || p.metadata != 0 || p.metadata_len != 0 {
+    // No flags are defined, and the data must fit the admin buffer. Metadata is ignored, as
+    // the C driver does for admin commands.
+    if p.flags != 0 {
         return Err(EINVAL);
     }
     let len = p.data_len as usize;
     if len > ADMIN_BUF_SIZE {
         return Err(EINVAL);
     }
-    let xfer = p.transfer()?;
     p.allowed()?;
+    let xfer = p.transfer()?;
 
     let mut cmd = Command::new(p.opcode, p.nsid);
     cmd.set_cdw(2, p.cdw2).set_cdw(3, p.cdw3);
@@ -175,18 +179,21 @@ fn admin_cmd(ns: &Namespace, ioctl: &Ioctl, wide: bool) -> Result<i32> {
     }
     // CAST: User addresses fit `usize`; a truncated one fails the copy like any bad address.
     let data = UserSlice::new(p.addr as usize, len);
-    // Bit 0 of the opcode: the host sends data; otherwise the controller may return some.
+    // Bit 0 of the opcode: the host sends data; otherwise the controller may return some (at
+    // most what it transfers: the rest of the caller's buffer is left alone).
     let sends = p.opcode & 1 != 0;
     let (mut reader, mut writer) = data.reader_writer();
-    // What the caller sends, or room for what the controller returns.
+    // What the caller sends, or room for what the controller returns (no warning when that
+    // cannot be allocated: the size comes from user space).
+    let gfp = GFP_KERNEL | __GFP_NOWARN;
     let (mut input, mut output) = (KVec::new(), KVec::new());
     if sends {
-        input = KVec::from_elem(0u8, len, GFP_KERNEL)?;
+        input = KVec::from_elem(0u8, len, gfp)?;
         reader.read_slice(&mut input)?;
     } else {
-        output = KVec::from_elem(0u8, len, GFP_KERNEL)?;
+        output = KVec::from_elem(0u8, len.min(xfer), gfp)?;
     }
-    let c = ns.ctrl.admin_passthru(
+    let c = ns.ctrl.admin().admin_passthru(
         cmd,
         xfer,
         |buf| {
@@ -206,7 +213,8 @@ fn admin_cmd(ns: &Namespace, ioctl: &Ioctl, wide: bool) -> Result<i32> {
         writer.write_slice(&output)?;
     }
     // The result: a `__u32` at offset 68, or a `__u64` at 72.
-    let (wide_result, result) = (u64::from(c.result).to_ne_bytes(), c.result.to_ne_bytes());
+    let wide_result = (u64::from(c.result1) << 32 | u64::from(c.result)).to_ne_bytes();
+    let result = c.result.to_ne_bytes();
     let (off, bytes): (usize, &[u8]) = if wide {
         (72, &wide_result)
     } else {

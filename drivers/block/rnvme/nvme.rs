@@ -201,6 +201,8 @@ impl Command {
 pub(crate) struct Completion {
     /// Command specific result (dword 0).
     pub(crate) result: u32,
+    /// Command specific result, continued (dword 1).
+    pub(crate) result1: u32,
     /// Command identifier.
     pub(crate) cid: u16,
     /// Status field without the phase tag: 0 is success.
@@ -213,6 +215,7 @@ impl Completion {
         let e = e.map(u32::from_le);
         Self {
             result: e[0],
+            result1: e[1],
             cid: e[3] as u16,
             status: ((e[3] >> 17) & 0x7fff) as u16,
         }
