@@ -395,11 +395,14 @@ set_overrides() {
 		p=${o%%/*} sd=${o#*/} sd=${sd%%/*} port=${o##*/}
 		m=$(side_field "$p" "$sd" 1)
 		n=0
+		# (The script runs with globbing off: on for this one.)
+		set +f
 		for dev in /sys/bus/pci/devices/"$port"/0000:*; do
 			[ -w "$dev/driver_override" ] || continue
-			echo "$m" >"$dev/driver_override" || return 1
+			echo "$m" >"$dev/driver_override" || { set -f; return 1; }
 			n=$((n + 1))
 		done
+		set -f
 		[ $n -gt 0 ] || { FATAL="no PCI function behind $port for the $sd side of $p"; return 1; }
 		progress "$p $sd: $m for the device behind $port"
 	done
