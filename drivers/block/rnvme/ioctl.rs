@@ -213,7 +213,7 @@ fn admin_cmd(ns: &Namespace, ioctl: &Ioctl, wide: bool) -> Result<i32> {
         writer.write_slice(&output)?;
     }
     // The result: a `__u32` at offset 68, or a `__u64` at 72.
-    let wide_result = (u64::from(c.result1) << 32 | u64::from(c.result)).to_ne_bytes();
+    let wide_result = ((u64::from(c.result1) << 32) | u64::from(c.result)).to_ne_bytes();
     let result = c.result.to_ne_bytes();
     let (off, bytes): (usize, &[u8]) = if wide {
         (72, &wide_result)
