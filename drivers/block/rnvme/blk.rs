@@ -17,8 +17,8 @@ use kernel::{
     types::ARef,
 };
 
-/// The NVMe memory page size the driver programs (`CC.MPS` = 0).
-const PAGE: u64 = 4096;
+/// [`nvme::PAGE`], in the unit of DMA addresses.
+const PAGE: u64 = nvme::PAGE as u64;
 /// Entries of one PRP list (one page of them): transfers up to 2 MiB need no chaining.
 pub(crate) const PRP_LIST_ENTRIES: usize = 512;
 /// Scatterlist entries per request, as the C driver's `NVME_MAX_SEGS`.

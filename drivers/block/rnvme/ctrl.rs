@@ -3,7 +3,7 @@
 //! The controller: enabling and disabling it, and admin commands.
 
 use crate::{
-    nvme::{admin, cap, cc, csts, id_ctrl, id_ns, reg, Command, Completion},
+    nvme::{admin, cap, cc, csts, id_ctrl, id_ns, reg, Command, Completion, PAGE},
     queue::{Queue, Regs},
 };
 use core::sync::atomic::{AtomicBool, AtomicU16, Ordering};
@@ -22,8 +22,6 @@ pub(crate) const ADMIN_DEPTH: u32 = 32;
 const ADMIN_TIMEOUT_US: u64 = 60_000_000;
 /// How long a normal shutdown may take (the C driver's default `shutdown_timeout`).
 const SHUTDOWN_TIMEOUT_MS: u32 = 5_000;
-/// The NVMe memory page size the driver programs (`CC.MPS` = 0).
-const PAGE: usize = 4096;
 /// The largest data transfer of an admin command: the admin buffer.
 pub(crate) const ADMIN_BUF_SIZE: usize = 16 * PAGE;
 
@@ -272,7 +270,7 @@ impl Admin<'_> {
     ) -> Result<R> {
         fill(&self.buf.data)?;
         cmd.set_prp(self.buf.data.dma_handle(), 0);
-        let result = self.exec(cmd)?;
+        let result = self.admin_cmd(cmd)?;
         take(&self.buf.data, result)
     }
 
@@ -299,9 +297,9 @@ impl Admin<'_> {
         Ok(c)
     }
 
-    /// Runs an admin command whose data pointer the caller set, and returns its result dword;
-    /// a status other than success is `EIO`.
-    fn exec(&self, cmd: Command) -> Result<u32> {
+    /// Runs an admin command without data, or whose data pointer the caller set, and returns
+    /// its result dword; a status other than success is `EIO`.
+    pub(crate) fn admin_cmd(&self, cmd: Command) -> Result<u32> {
         let c = self.exec_raw(cmd)?;
         if c.status != 0 {
             dev_dbg!(
@@ -351,16 +349,10 @@ impl Admin<'_> {
         }
     }
 
-    /// Runs an admin command without data and returns its result dword.
-    pub(crate) fn admin_cmd(&self, cmd: Command) -> Result<u32> {
-        self.exec(cmd)
-    }
-
     /// Identify Controller.
     pub(crate) fn identify_ctrl(&self) -> Result<CtrlInfo> {
         let mut cmd = Command::new(admin::IDENTIFY, 0);
         cmd.set_cdw(10, admin::CNS_CTRL);
-        let mps = 4096u64;
         self.admin_cmd_with(
             cmd,
             |_| Ok(()),
@@ -377,7 +369,7 @@ impl Admin<'_> {
                 let max_transfer = if mdts == 0 || mdts > 20 {
                     0
                 } else {
-                    (mps << mdts).min(u64::from(u32::MAX)) as u32
+                    ((PAGE as u64) << mdts).min(u64::from(u32::MAX)) as u32
                 };
                 Ok(CtrlInfo {
                     serial,

@@ -11,6 +11,7 @@ use crate::{
 use kernel::{
     block::mq::{gen_disk::GenDisk, gen_disk::GenDiskBuilder, TagSet},
     c_str,
+    devres::Devres,
     dma::{self, DmaMask, Pool},
     irq, new_mutex, pci,
     prelude::*,
@@ -26,11 +27,12 @@ const IO_DEPTH: u32 = 256;
 static INDICES: IndexSet = IndexSet::new();
 
 /// Per-controller driver data. The disks go first on unbind, then the interrupts, the tag set
-/// and the queues.
+/// and the queues. The disks are tied to the binding: whatever becomes of the handles, the
+/// unbinding deletes them.
 #[pin_data]
 pub(crate) struct RnvmeDriver {
     #[pin]
-    disks: Mutex<KVec<GenDisk<NvmeOps>>>,
+    disks: Mutex<KVec<Devres<GenDisk<NvmeOps>>>>,
     _irqs: KVec<Pin<KBox<irq::Registration<QueueIrq>>>>,
     _tagset: Arc<TagSet<NvmeOps>>,
     shared: Arc<IoShared>,
@@ -141,7 +143,7 @@ fn add_disks(
     info: &CtrlInfo,
     tagset: &Arc<TagSet<NvmeOps>>,
     index: u32,
-) -> Result<KVec<GenDisk<NvmeOps>>> {
+) -> Result<KVec<Devres<GenDisk<NvmeOps>>>> {
     // One PRP list covers the transfer (the first page may be partial).
     let mut max_bytes = (PRP_LIST_ENTRIES as u32) * 4096;
     if info.max_transfer != 0 {
@@ -177,8 +179,7 @@ fn add_disks(
             .virt_boundary_mask(4095)
             .dma_alignment(3)
             .write_cache(info.vwc)
-            .fua(info.vwc)
-            .parent(pdev);
+            .fua(info.vwc);
         if info.oncs & id_ctrl::ONCS_DSM != 0 {
             b = b.discard((u32::MAX >> 1) & !((1 << to_sectors) - 1), 1, bs);
         }
@@ -193,7 +194,8 @@ fn add_disks(
             },
             GFP_KERNEL,
         )?;
-        let disk = b.build(
+        let disk = b.build_bound(
+            pdev,
             format_args!("rnvme{}n{}", index, nsid),
             tagset.clone(),
             data,

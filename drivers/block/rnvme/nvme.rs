@@ -5,6 +5,9 @@
 //!
 //! Reference: `include/linux/nvme.h` of the base kernel.
 
+/// The memory page size the driver programs (`CC.MPS` = 0): the unit of PRP entries.
+pub(crate) const PAGE: usize = 4096;
+
 /// The controller registers the driver maps: the properties (0x1000 bytes) and, after them, the
 /// doorbells.
 pub(crate) mod reg {
