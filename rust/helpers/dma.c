@@ -42,3 +42,19 @@ int rust_helper_dma_set_max_seg_size(struct device *dev, unsigned int size)
 	dma_set_max_seg_size(dev, size);
 	return 0;
 }
+
+/* The barriers of asm/barrier.h, which are macros. */
+void rust_helper_mb(void)
+{
+	mb();
+}
+
+void rust_helper_dma_rmb(void)
+{
+	dma_rmb();
+}
+
+void rust_helper_dma_wmb(void)
+{
+	dma_wmb();
+}

@@ -37,6 +37,51 @@ use core::{
 /// An address as the device sees it (`dma_addr_t`).
 pub type DmaAddress = bindings::dma_addr_t;
 
+/// Orders the CPU's earlier reads of coherent memory before its later ones (`dma_rmb()`).
+///
+/// For memory the device writes: read a descriptor's "done" flag, then this barrier, then the
+/// rest of the descriptor, which the device wrote before the flag.
+///
+/// # Examples
+///
+/// ```
+/// use kernel::dma::{dma_rmb, dma_wmb, mb};
+///
+/// // The barriers only order accesses; they take no arguments and cannot fail.
+/// dma_wmb();
+/// dma_rmb();
+/// mb();
+/// ```
+#[inline]
+pub fn dma_rmb() {
+    // SAFETY: `dma_rmb()` only orders memory accesses.
+    unsafe { bindings::dma_rmb() }
+}
+
+/// Orders the CPU's earlier writes to coherent memory before its later ones, as the device sees
+/// them (`dma_wmb()`).
+///
+/// For memory the device reads: fill a descriptor, then this barrier, then the write that
+/// hands it over (an index or a flag in coherent memory). Before a doorbell in MMIO space
+/// nothing is needed: MMIO writes (`writel`) are ordered after earlier writes to memory.
+#[inline]
+pub fn dma_wmb() {
+    // SAFETY: `dma_wmb()` only orders memory accesses.
+    unsafe { bindings::dma_wmb() }
+}
+
+/// A full barrier (`mb()`): every earlier read and write of memory, coherent or not, before
+/// every later one, as devices see them too.
+///
+/// Needed where a write must be visible before a later read, which the weaker barriers do not
+/// order: for example a shadow doorbell written to memory, then the event index the device
+/// wrote read back.
+#[inline]
+pub fn mb() {
+    // SAFETY: `mb()` only orders memory accesses.
+    unsafe { bindings::mb() }
+}
+
 /// The addresses a device can reach: a mask of the low `n` bits (`DMA_BIT_MASK(n)`).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct DmaMask(u64);

@@ -5,7 +5,7 @@
 use crate::{
     ctrl::Ctrl,
     nvme::{self, io, Command, Completion},
-    queue::Queue,
+    queue::{Queue, Shadow},
 };
 use core::sync::atomic::{AtomicU16, AtomicU32, Ordering};
 use kernel::{
@@ -34,6 +34,8 @@ pub(crate) struct IoShared {
     pub(crate) queues: KVec<Arc<Queue>>,
     /// PRP lists and DSM ranges, one block per request.
     pub(crate) pool: Pool<u64>,
+    /// The shadow doorbells of the I/O queues, if the controller offers them.
+    pub(crate) shadow: Option<Arc<Shadow>>,
     /// Serialises controller resets.
     #[pin]
     reset_lock: Mutex<()>,
@@ -45,12 +47,14 @@ impl IoShared {
         ctrl: Arc<Ctrl>,
         queues: KVec<Arc<Queue>>,
         pool: Pool<u64>,
+        shadow: Option<Arc<Shadow>>,
     ) -> Result<Arc<Self>> {
         Arc::pin_init(
             pin_init!(Self {
                 ctrl,
                 queues,
                 pool,
+                shadow,
                 reset_lock <- new_mutex!(()),
             }),
             GFP_KERNEL,
@@ -70,6 +74,10 @@ impl IoShared {
         // No admin command may run from the disable until the queues are back: the disable
         // drops it, and the enable rewinds the admin queue under it.
         let admin = self.ctrl.admin();
+        // The controller forgets the shadow doorbells when disabled; the queues restart at 0.
+        if let Some(s) = &self.shadow {
+            s.set_on(false);
+        }
         let res = self.ctrl.disable().and_then(|()| {
             fail_all(set);
             self.ctrl.enable()?;
@@ -80,6 +88,15 @@ impl IoShared {
             for q in self.queues.iter() {
                 q.reset();
                 admin.create_io_queue(q, q.qid)?;
+            }
+            if let Some(s) = &self.shadow {
+                // Refused, the doorbells are rung every time; a timeout killed the controller.
+                match admin.set_shadow(s) {
+                    Err(e) if e == EIO => {
+                        dev_warn!(self.ctrl.pdev, "shadow doorbells refused after reset\n")
+                    }
+                    r => r?,
+                }
             }
             Ok(())
         });

@@ -4,7 +4,7 @@
 
 use crate::{
     nvme::{admin, cap, cc, csts, id_ctrl, id_ns, reg, Command, Completion, PAGE},
-    queue::{Queue, Regs},
+    queue::{Queue, Regs, Shadow},
 };
 use core::sync::atomic::{AtomicBool, AtomicU16, Ordering};
 use kernel::{
@@ -62,6 +62,7 @@ pub(crate) struct CtrlInfo {
     pub(crate) model: [u8; 40],
     /// The largest transfer in bytes (0: no limit).
     pub(crate) max_transfer: u32,
+    pub(crate) oacs: u16,
     pub(crate) oncs: u16,
     pub(crate) vwc: bool,
 }
@@ -129,6 +130,7 @@ impl Ctrl {
             0,
             ADMIN_DEPTH.min(cap::mqes(cap) + 1),
             cap::dstrd(cap),
+            None,
         )?;
         let buf = AdminBuf::new(pdev)?;
         let ctrl = Arc::pin_init(
@@ -375,6 +377,7 @@ impl Admin<'_> {
                     serial,
                     model,
                     max_transfer,
+                    oacs: le(b, id_ctrl::OACS, 2)? as u16,
                     oncs: le(b, id_ctrl::ONCS, 2)? as u16,
                     vwc: b.read(id_ctrl::VWC)? & 1 != 0,
                 })
@@ -449,6 +452,21 @@ impl Admin<'_> {
                 let _ = self.delete_io_queue(q.qid, false);
             })
             .map(|_| ())
+    }
+
+    /// Doorbell Buffer Config: gives the controller the shadow doorbells of the I/O queues,
+    /// and turns their use on if it takes them. Sent once the I/O queues exist, before they
+    /// carry any command (after every enable: disabling the controller makes it forget them).
+    /// A refusal is `EIO`: the doorbells are then rung every time, as without the buffers.
+    pub(crate) fn set_shadow(&self, shadow: &Shadow) -> Result {
+        shadow.set_on(false);
+        shadow.clear();
+        let (dbs, eis) = shadow.dma();
+        let mut cmd = Command::new(admin::DBBUF, 0);
+        cmd.set_prp(dbs, eis);
+        self.admin_cmd(cmd)?;
+        shadow.set_on(true);
+        Ok(())
     }
 
     /// Deletes I/O queue pair `qid` (its submission queue first, if `sq`).

@@ -6,7 +6,7 @@ use crate::{
     blk::{IoShared, Namespace, NvmeOps, QueueIrq, PRP_LIST_ENTRIES},
     ctrl::{Ctrl, CtrlInfo},
     nvme::{cap, id_ctrl, reg},
-    queue::{Queue, Regs},
+    queue::{Queue, Regs, Shadow},
 };
 use kernel::{
     block::mq::{gen_disk::GenDisk, gen_disk::GenDiskBuilder, TagSet},
@@ -16,6 +16,7 @@ use kernel::{
     irq, new_mutex, pci,
     prelude::*,
     sync::{Arc, Index, IndexSet, Mutex},
+    types::ScopeGuard,
 };
 
 /// The most I/O queues a controller gets.
@@ -74,19 +75,49 @@ impl pci::Driver for RnvmeDriver {
         let vectors =
             pdev.alloc_irq_vectors_affinity(2, MAX_IO_QUEUES + 1, pci::IrqTypes::MSIX, 1)?;
         let ctrl = Ctrl::new(pdev, regs)?;
+        // If probe fails from here on, the enabled controller is disabled first, and only then
+        // is the memory it was given freed: the guard keeps the controller (its admin queue and
+        // buffer), the I/O queues and the shadow doorbells until it has run.
+        let mut given = ScopeGuard::new_with_data(
+            (ctrl.clone(), KVec::<Arc<Queue>>::new(), None::<Arc<Shadow>>),
+            |(ctrl, _queues, _shadow)| {
+                ctrl.kill();
+            },
+        );
         let admin = ctrl.admin();
         let info = admin.identify_ctrl()?;
         let nr = admin.set_queue_count(vectors - 1)?;
         let depth = IO_DEPTH.min(cap::mqes(ctrl.cap) + 1);
+        let dstrd = cap::dstrd(ctrl.cap);
+        // Shadow doorbells where the controller offers them (an emulated one: each MMIO
+        // doorbell write is a trap to the hypervisor), as the C driver uses them.
+        let shadow = if info.oacs & id_ctrl::OACS_DBBUF != 0 {
+            Shadow::new(pdev, nr as u16, dstrd).unwrap_or_else(|e| {
+                dev_warn!(pdev, "no shadow doorbells ({:?})\n", e);
+                None
+            })
+        } else {
+            None
+        };
+        given.2 = shadow.clone();
         let mut queues = KVec::with_capacity(nr as usize, GFP_KERNEL)?;
+        given.1.reserve(nr as usize, GFP_KERNEL)?;
         for qid in 1..=nr as u16 {
-            let q = Queue::new(pdev, &ctrl.regs, qid, depth, cap::dstrd(ctrl.cap))?;
+            let q = Queue::new(pdev, &ctrl.regs, qid, depth, dstrd, shadow.as_ref())?;
+            given.1.push(q.clone(), GFP_KERNEL)?;
             admin.create_io_queue(&q, qid)?;
             queues.push(q, GFP_KERNEL)?;
         }
+        if let Some(s) = &shadow {
+            // Refused, the doorbells are rung every time; a timeout killed the controller.
+            match admin.set_shadow(s) {
+                Err(e) if e == EIO => dev_warn!(pdev, "shadow doorbells refused\n"),
+                r => r?,
+            }
+        }
         drop(admin);
         let pool = Pool::<u64>::new(pdev, c_str!("rnvme prp"), PRP_LIST_ENTRIES, 4096)?;
-        let shared = IoShared::new(ctrl.clone(), queues, pool)?;
+        let shared = IoShared::new(ctrl.clone(), queues, pool, shadow)?;
         let tagset = Arc::pin_init(TagSet::new(nr, depth - 1, 1, shared.clone()), GFP_KERNEL)?;
         let mut irqs = KVec::with_capacity(nr as usize, GFP_KERNEL)?;
         for q in shared.queues.iter() {
@@ -106,15 +137,20 @@ impl pci::Driver for RnvmeDriver {
         let disks = add_disks(pdev, &ctrl, &info, &tagset, index.get())?;
         dev_info!(
             pdev,
-            "rnvme{}: {}, serial {}: {} I/O queues of {}, {} namespace(s)\n",
+            "rnvme{}: {}, serial {}: {} I/O queues of {}{}, {} namespace(s)\n",
             index.get(),
             kernel::str::BStr::from_bytes(trimmed(&info.model)),
             kernel::str::BStr::from_bytes(trimmed(&info.serial)),
             nr,
             depth,
+            if shared.shadow.as_ref().is_some_and(|s| s.is_on()) {
+                " (shadow doorbells)"
+            } else {
+                ""
+            },
             disks.len()
         );
-        KBox::pin_init(
+        let res = KBox::pin_init(
             try_pin_init!(Self {
                 disks <- new_mutex!(disks),
                 _irqs: irqs,
@@ -123,7 +159,9 @@ impl pci::Driver for RnvmeDriver {
                 index,
             }),
             GFP_KERNEL,
-        )
+        )?;
+        given.dismiss();
+        Ok(res)
     }
 
     fn unbind(pdev: &pci::Device<pci::Core>, this: Pin<&Self>) {

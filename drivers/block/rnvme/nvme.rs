@@ -96,6 +96,8 @@ pub(crate) mod admin {
     pub(crate) const IDENTIFY: u8 = 0x06;
     /// Set features.
     pub(crate) const SET_FEATURES: u8 = 0x09;
+    /// Doorbell buffer config: PRP1 the shadow doorbells, PRP2 the event indexes.
+    pub(crate) const DBBUF: u8 = 0x7c;
 
     /// Identify CNS: a namespace.
     pub(crate) const CNS_NS: u32 = 0x00;
@@ -135,6 +137,8 @@ pub(crate) mod id_ctrl {
     pub(crate) const MN: usize = 24;
     /// Maximum data transfer size: 2^MDTS minimum pages, 0 for no limit.
     pub(crate) const MDTS: usize = 77;
+    /// Optional admin command support (16-bit).
+    pub(crate) const OACS: usize = 256;
     /// Optional NVM command support (16-bit).
     pub(crate) const ONCS: usize = 520;
     /// Volatile write cache present (bit 0).
@@ -144,6 +148,8 @@ pub(crate) mod id_ctrl {
     pub(crate) const ONCS_DSM: u16 = 1 << 2;
     /// `ONCS`: write zeroes.
     pub(crate) const ONCS_WRITE_ZEROES: u16 = 1 << 3;
+    /// `OACS`: doorbell buffer config.
+    pub(crate) const OACS_DBBUF: u16 = 1 << 8;
 }
 
 /// Identify namespace fields (byte offsets).

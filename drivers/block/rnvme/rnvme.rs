@@ -8,7 +8,10 @@
 //! - Probe resets the controller, sets up the admin queue (polled: admin commands are rare)
 //!   and enables it, identifies it and its namespaces, asks for one I/O queue pair per CPU
 //!   (Set Features), creates them, each with an MSI-X vector whose affinity follows the CPUs
-//!   blk-mq maps to the queue, and adds the disks.
+//!   blk-mq maps to the queue, and adds the disks. If the controller offers Doorbell Buffer
+//!   Config (emulated controllers do), the I/O queues get shadow doorbells in memory, and the
+//!   MMIO doorbells, each a trap to the hypervisor, are rung only when the controller's event
+//!   indexes ask for it, as the C driver does.
 //! - I/O: read, write (with FUA), flush, write zeroes and discard (dataset management), the data
 //!   mapped for DMA by the blk-mq abstraction and described by PRP entries and a per-request
 //!   PRP list. Completions are found by phase bit in each queue's interrupt, looked up by tag
