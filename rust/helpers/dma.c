@@ -43,18 +43,21 @@ int rust_helper_dma_set_max_seg_size(struct device *dev, unsigned int size)
 	return 0;
 }
 
-/* The barriers of asm/barrier.h, which are macros. */
+/*
+ * The barriers of asm/barrier.h, which are macros. What each orders is the caller's to say:
+ * see kernel::dma::{mb, dma_rmb, dma_wmb}.
+ */
 void rust_helper_mb(void)
 {
-	mb();
+	mb(); /* all earlier reads and writes before all later ones, as devices see them */
 }
 
 void rust_helper_dma_rmb(void)
 {
-	dma_rmb();
+	dma_rmb(); /* earlier reads of coherent memory before later ones */
 }
 
 void rust_helper_dma_wmb(void)
 {
-	dma_wmb();
+	dma_wmb(); /* earlier writes to coherent memory before later ones */
 }
