@@ -36,18 +36,6 @@ pub struct File<T: DriverFile> {
 }
 
 impl<T: DriverFile> File<T> {
-    /// Returns the file for a raw `struct drm_file`.
-    ///
-    /// # Safety
-    ///
-    /// `ptr` must be an open file of a device of `T::Driver` (past `open_callback`), open for
-    /// `'a`.
-    pub(crate) unsafe fn from_raw<'a>(ptr: *const bindings::drm_file) -> &'a Self {
-        // SAFETY: `File` is a transparent wrapper of `drm_file`; by the safety requirements
-        // the file stays open for `'a`.
-        unsafe { &*ptr.cast::<Self>() }
-    }
-
     /// Returns the raw `struct drm_file`.
     pub fn as_raw(&self) -> *mut bindings::drm_file {
         self.inner.get()
