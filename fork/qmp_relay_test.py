@@ -165,9 +165,52 @@ def guest_symlinks_are_not_followed():
     with_relay(ok, body)
 
 
+def fake_screendump(cmd):
+    """Plays QEMU's screendump: writes a small image to the file it is given."""
+    if cmd.get("execute") == "screendump":
+        a = cmd["arguments"]
+        if a.get("device") == "nope":
+            return {"error": {"class": "GenericError", "desc": "no such display"}}
+        with open(a["filename"], "wb") as f:
+            f.write(b"P6 1 1 255\n" + (b"\x89PNG" if a.get("format") == "png" else b"\x01\x02\x03"))
+    return {"return": {}}
+
+
+def screendump_is_copied_into_the_folder():
+    def body(d, qemu):
+        assert request(d, "screendump rbochs0 shot.ppm") == "ok"
+        cmd = qemu.commands[-1]
+        assert cmd["execute"] == "screendump" and cmd["arguments"]["device"] == "rbochs0", cmd
+        # QEMU writes on the host's side, never straight into the guest's folder.
+        assert not cmd["arguments"]["filename"].startswith(d), cmd
+        assert "format" not in cmd["arguments"], cmd
+        with open(os.path.join(d, "shot.ppm"), "rb") as f:
+            assert f.read() == b"P6 1 1 255\n\x01\x02\x03"
+        assert request(d, "screendump rbochs0 shot.png") == "ok"
+        assert qemu.commands[-1]["arguments"]["format"] == "png", qemu.commands[-1]
+        assert request(d, "screendump nope x.ppm") == "error: no such display"
+    with_relay(fake_screendump, body)
+
+
+def screendump_names_stay_in_the_folder():
+    def body(d, qemu):
+        victim = os.path.join(os.path.dirname(d), "host-file")
+        with open(victim, "w") as f:
+            f.write("host data\n")
+        for line in ("screendump rbochs0 ../host-file", "screendump rbochs0 /tmp/x",
+                     "screendump rbochs0", "screendump a,b x.ppm", "screendump rbochs0 .x"):
+            assert request(d, line).startswith("error: "), line
+        os.symlink(victim, os.path.join(d, "link.ppm"))
+        assert request(d, "screendump rbochs0 link.ppm") == "ok"
+        assert open(victim).read() == "host data\n", "the relay wrote through a guest symlink"
+        assert not os.path.islink(os.path.join(d, "link.ppm"))
+    with_relay(fake_screendump, body)
+
+
 TESTS = [device_del_is_sent, device_add_options_become_arguments, qemu_errors_reach_the_guest,
          bad_requests_are_refused_without_qemu, deleted_events_are_recorded,
-         guest_symlinks_are_not_followed]
+         guest_symlinks_are_not_followed, screendump_is_copied_into_the_folder,
+         screendump_names_stay_in_the_folder]
 
 
 def main():

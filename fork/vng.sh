@@ -35,9 +35,9 @@ vng_install_modules() {
 
 # vng_install_selftests: builds the user-space tests of our drivers into $VNG_MODROOT/selftests,
 # against the fork's own uapi headers (searched after the system's, which have the rest): the
-# edu driver's test and misc_fuzz, the device-node fuzzer of the reliability checks. Both are
-# ours, built from the repository as it is now (the materialized tree is refreshed only by a
-# build), with the base's kselftest.h.
+# edu driver's test, rbochs_test (the DRM display checks) and misc_fuzz, the device-node fuzzer
+# of the reliability checks. All are ours, built from the repository as it is now (the
+# materialized tree is refreshed only by a build), with the base's kselftest.h.
 vng_install_selftests() {
 	local t=$FORK_ROOT/tools/testing/selftests/drivers
 	mkdir -p "$VNG_MODROOT/selftests"
@@ -46,6 +46,10 @@ vng_install_selftests() {
 		"$t/rust_edu/rust_edu_test.c" || die "building $t/rust_edu/rust_edu_test.c failed"
 	clang -O2 -Wall -Werror -pthread -o "$VNG_MODROOT/selftests/misc_fuzz" "$t/misc_fuzz/misc_fuzz.c" ||
 		die "building $t/misc_fuzz/misc_fuzz.c failed"
+	# The DRM uapi headers of the base, unprocessed by headers_install: __user means nothing here.
+	clang -O2 -Wall -Werror -D__user= -idirafter "$FORK_SRC/include/uapi" \
+		-o "$VNG_MODROOT/selftests/rbochs_test" "$t/rbochs/rbochs_test.c" ||
+		die "building $t/rbochs/rbochs_test.c failed"
 }
 
 # vng_nvme_devices: prints the QEMU options of the guest's two NVMe controllers (QEMU's nvme,
@@ -101,9 +105,10 @@ vng_boot() {
 	qemu_devices+=${VNG_QEMU_EXTRA:+ $VNG_QEMU_EXTRA}
 	# rust_edu and the PCI sample both match the edu devices, and rnvme and nvme both match the
 	# NVMe controllers: udev must not load them at boot (by alias), so that the guest checks
-	# decide which one binds; modprobe by name still works.
+	# decide which one binds; modprobe by name still works. The same for rbochs and bochs, which
+	# both match the bochs-display devices.
 	# A 4 MiB log buffer: the guest checks read the log of a long run back (see mark_log).
-	local append="modprobe.blacklist=rust_edu,rust_driver_pci,rnvme,nvme log_buf_len=4M"
+	local append="modprobe.blacklist=rust_edu,rust_driver_pci,rnvme,nvme,rbochs,bochs log_buf_len=4M"
 	# A KASAN kernel (the debug kernel) boots with 4-level paging. With 5-level paging (QEMU's
 	# -cpu max has LA57), generic KASAN in the base kernel reports a false "wild-memory-access"
 	# when an interrupt comes while identify_cpu() has cleared the boot CPU's feature bits:

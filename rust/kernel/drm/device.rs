@@ -17,7 +17,7 @@ use core::{
     marker::PhantomData,
     mem,
     ptr::{self, NonNull},
-    sync::atomic::{AtomicBool, Ordering},
+    sync::atomic::{AtomicBool, AtomicU8, Ordering},
 };
 
 /// A DRM device of driver `T`, with the driver's data.
@@ -38,6 +38,8 @@ pub struct Device<T: Driver> {
     data_init: AtomicBool,
     /// Set by the first registration: a device is registered once.
     registered: AtomicBool,
+    /// The state of the mode config (`drm::kms::state`).
+    kms: AtomicU8,
     data: T::Data,
 }
 
@@ -77,7 +79,13 @@ impl<T: Driver> Device<T> {
         name: T::INFO.name.as_char_ptr().cast_mut(),
         desc: T::INFO.desc.as_char_ptr().cast_mut(),
         date: T::INFO.date.as_char_ptr().cast_mut(),
-        driver_features: bindings::drm_driver_feature_DRIVER_GEM,
+        driver_features: if T::KMS {
+            bindings::drm_driver_feature_DRIVER_GEM
+                | bindings::drm_driver_feature_DRIVER_MODESET
+                | bindings::drm_driver_feature_DRIVER_ATOMIC
+        } else {
+            bindings::drm_driver_feature_DRIVER_GEM
+        },
         open: Some(file::open_callback::<T::File>),
         postclose: Some(file::postclose_callback::<T::File>),
         release: Some(Self::release_callback),
@@ -158,6 +166,24 @@ impl<T: Driver> Device<T> {
         // SAFETY: `dev` is a live drm device, whose `dev` is its parent, held by a reference
         // for as long as the drm device lives.
         unsafe { device::Device::as_ref((*self.as_raw()).dev) }
+    }
+
+    /// Whether the device was registered with user space (it may be unplugged since).
+    pub fn is_registered(&self) -> bool {
+        self.registered.load(Ordering::Acquire)
+    }
+
+    /// Moves the mode config from state `from` to `to`; `EBUSY` if it is not in `from`.
+    pub(crate) fn kms_transition(&self, from: u8, to: u8) -> Result {
+        self.kms
+            .compare_exchange(from, to, Ordering::AcqRel, Ordering::Acquire)
+            .map(|_| ())
+            .map_err(|now| if now == drm::kms::state::FAILED { EINVAL } else { EBUSY })
+    }
+
+    /// Marks the mode config as failed: the device can no longer be registered.
+    pub(crate) fn kms_fail(&self) {
+        self.kms.store(drm::kms::state::FAILED, Ordering::Release);
     }
 
     /// Enters a section in which the device is known not to be unplugged (`drm_dev_enter`):
@@ -242,11 +268,19 @@ impl<T: Driver> Registration<T> {
         if unsafe { (*drm.as_raw()).dev } != parent.as_raw() {
             return Err(EINVAL);
         }
+        if T::KMS && drm.kms.load(Ordering::Acquire) != drm::kms::state::READY {
+            // A KMS device is registered with a complete mode config only.
+            return Err(EINVAL);
+        }
         if drm.registered.swap(true, Ordering::AcqRel) {
             return Err(EBUSY);
         }
-        // SAFETY: `drm` is a live, set-up device that was not registered.
-        to_result(unsafe { bindings::drm_dev_register(drm.as_raw(), 0) })?;
+        // SAFETY: `drm` is a live, set-up device that was not registered; a KMS device's mode
+        // config is complete (checked above), and `Setup` cannot change it any more.
+        if let Err(e) = to_result(unsafe { bindings::drm_dev_register(drm.as_raw(), 0) }) {
+            drm.registered.store(false, Ordering::Release);
+            return Err(e);
+        }
         let action_ref = ARef::into_raw(ARef::<Device<T>>::from(drm));
         // SAFETY: `parent` is bound; the action gets back the reference leaked above, once.
         let ret = unsafe {
@@ -277,6 +311,12 @@ impl<T: Driver> Registration<T> {
         // SAFETY: `drm` is registered. Unplugging unregisters it and waits for every section
         // in `drm_dev_enter`.
         unsafe { bindings::drm_dev_unplug(drm.as_raw()) };
+        if T::KMS {
+            // SAFETY: The mode config of a registered KMS device is complete. The commit that
+            // turns the outputs off releases the framebuffers the state holds; its hardware
+            // callbacks are not run any more (the device is unplugged).
+            unsafe { bindings::drm_atomic_helper_shutdown(drm.as_raw()) };
+        }
     }
 }
 

@@ -74,6 +74,11 @@ pub trait Driver: Sized + Send + Sync + 'static {
     /// Name, description and version.
     const INFO: DriverInfo;
 
+    /// Whether the driver does kernel mode setting (`DRIVER_MODESET | DRIVER_ATOMIC`): its
+    /// devices are registered only once [`drm::kms::Setup::finish`] built their display
+    /// pipeline.
+    const KMS: bool = false;
+
     /// The module whose code implements the driver, kept loaded while a file is open. A
     /// loadable module sets it to `&THIS_MODULE`, which [`module!`](macros::module) defines.
     const OWNER: &'static ThisModule;

@@ -21,6 +21,7 @@
 pub mod device;
 pub mod driver;
 pub mod file;
+pub mod kms;
 
 pub use self::device::{Device, Registration};
 pub use self::driver::{Driver, DriverInfo};

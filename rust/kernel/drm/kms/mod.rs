@@ -1,0 +1,312 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Kernel mode setting (KMS): the display pipeline of a DRM device, set with atomic commits.
+//!
+//! A KMS driver (one with [`Driver::KMS`] set) builds its pipeline in probe, between
+//! allocating its [`drm::Device`] and registering it: [`Setup::new`] initialises the mode
+//! config, [`Setup::primary_plane`], [`Setup::crtc`], [`Setup::encoder`] and
+//! [`Setup::connector`] create the objects, and [`Setup::finish`] resets their state. The objects
+//! are allocated with the device (`drmm`) and live as long as it does; their callbacks are the
+//! `#[vtable]` traits [`PlaneFuncs`], [`CrtcFuncs`] and [`ConnectorFuncs`], and callbacks a
+//! driver does not implement stay `NULL` in the C tables.
+//!
+//! Everything else is the DRM core's atomic helpers: framebuffers are made from GEM handles
+//! (`drm_gem_fb_create_with_dirty`, with `DIRTYFB`), commits are checked and committed by
+//! `drm_atomic_helper_check`/`drm_atomic_helper_commit`, and without vblank interrupts the
+//! helpers send the page-flip events of a commit themselves once it is done.
+//!
+//! Buffers are shmem GEM objects in system memory; the primary plane is *shadow-buffered*: for
+//! a commit the DRM core maps the framebuffer into the kernel, and the driver copies the damaged
+//! parts to the scanout memory with [`PlaneUpdate::copy_damage`].
+//!
+//! Hardware callbacks ([`PlaneFuncs::atomic_update`], [`PlaneFuncs::atomic_disable`],
+//! [`CrtcFuncs::atomic_enable`], [`CrtcFuncs::atomic_disable`], [`ConnectorFuncs::get_modes`])
+//! run inside `drm_dev_enter`: once the device was unplugged they are not called at all.
+//!
+//! C headers: [`include/drm/drm_mode_config.h`](srctree/include/drm/drm_mode_config.h),
+//! [`include/drm/drm_atomic_helper.h`](srctree/include/drm/drm_atomic_helper.h),
+//! [`include/drm/drm_modeset_helper_vtables.h`](srctree/include/drm/drm_modeset_helper_vtables.h)
+
+use crate::{
+    bindings,
+    drm::{self, Driver},
+    error::{to_result, Result},
+    prelude::*,
+    types::Opaque,
+};
+use core::{marker::PhantomData, mem};
+
+pub mod connector;
+pub mod crtc;
+pub mod encoder;
+pub mod plane;
+
+pub use self::connector::{Connector, ConnectorFuncs, ConnectorType, Edid, ModeProbe};
+pub use self::crtc::{Crtc, CrtcFuncs, CrtcState};
+pub use self::encoder::{Encoder, EncoderType};
+pub use self::plane::{FbInfo, Plane, PlaneFuncs, PlaneState, PlaneUpdate, PrimaryPlane};
+
+/// Pixel formats (`DRM_FORMAT_*` fourcc codes).
+pub mod format {
+    /// 32 bits per pixel, `[31:0] x:R:G:B 8:8:8:8` little endian.
+    pub const XRGB8888: u32 = u32::from_le_bytes(*b"XR24");
+}
+
+/// The state of a device's mode config, in [`drm::Device`].
+pub(crate) mod state {
+    /// No mode config.
+    pub(crate) const NONE: u8 = 0;
+    /// [`super::Setup`] is building it.
+    pub(crate) const SETUP: u8 = 1;
+    /// Built and reset: the device may be registered.
+    pub(crate) const READY: u8 = 2;
+    /// Creating an object failed: the device must not be registered.
+    pub(crate) const FAILED: u8 = 3;
+}
+
+/// The limits of a device's mode config.
+#[derive(Clone, Copy, Debug)]
+pub struct ModeConfigInfo {
+    /// The smallest framebuffer width.
+    pub min_width: u32,
+    /// The largest framebuffer width.
+    pub max_width: u32,
+    /// The smallest framebuffer height.
+    pub min_height: u32,
+    /// The largest framebuffer height.
+    pub max_height: u32,
+    /// The colour depth user space should prefer (24 for XRGB8888).
+    pub preferred_depth: u32,
+}
+
+/// Whether a display mode can be used (`enum drm_mode_status`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ModeStatus {
+    /// The mode can be set.
+    Ok,
+    /// It needs more video memory than there is.
+    NoMemory,
+    /// Its width is not supported.
+    HorizontalIllegal,
+    /// Its height is not supported.
+    VerticalIllegal,
+    /// Not supported for another reason.
+    Bad,
+}
+
+impl ModeStatus {
+    fn to_raw(self) -> bindings::drm_mode_status {
+        match self {
+            ModeStatus::Ok => bindings::drm_mode_status_MODE_OK,
+            ModeStatus::NoMemory => bindings::drm_mode_status_MODE_MEM,
+            ModeStatus::HorizontalIllegal => bindings::drm_mode_status_MODE_H_ILLEGAL,
+            ModeStatus::VerticalIllegal => bindings::drm_mode_status_MODE_V_ILLEGAL,
+            ModeStatus::Bad => bindings::drm_mode_status_MODE_BAD,
+        }
+    }
+}
+
+/// A display mode (`struct drm_display_mode`), read-only.
+#[repr(transparent)]
+pub struct DisplayMode(Opaque<bindings::drm_display_mode>);
+
+impl DisplayMode {
+    /// # Safety
+    ///
+    /// `ptr` must be a valid mode that does not change for `'a`.
+    pub(crate) unsafe fn from_raw<'a>(ptr: *const bindings::drm_display_mode) -> &'a Self {
+        // SAFETY: `DisplayMode` is a transparent wrapper; the caller guarantees validity.
+        unsafe { &*ptr.cast() }
+    }
+
+    fn raw(&self) -> &bindings::drm_display_mode {
+        // SAFETY: By the type invariants (`from_raw`), the mode does not change while borrowed.
+        unsafe { &*self.0.get() }
+    }
+
+    /// The visible width in pixels.
+    pub fn hdisplay(&self) -> u32 {
+        u32::from(self.raw().hdisplay)
+    }
+
+    /// The visible height in lines.
+    pub fn vdisplay(&self) -> u32 {
+        u32::from(self.raw().vdisplay)
+    }
+
+    /// The pixel clock in kHz.
+    pub fn clock(&self) -> u32 {
+        self.raw().clock as u32
+    }
+}
+
+/// A rectangle in whole pixels: `x1..x2` by `y1..y2`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rect {
+    /// Left edge (inclusive).
+    pub x1: i32,
+    /// Top edge (inclusive).
+    pub y1: i32,
+    /// Right edge (exclusive).
+    pub x2: i32,
+    /// Bottom edge (exclusive).
+    pub y2: i32,
+}
+
+impl Rect {
+    fn from_raw(r: &bindings::drm_rect) -> Self {
+        Rect {
+            x1: r.x1,
+            y1: r.y1,
+            x2: r.x2,
+            y2: r.y2,
+        }
+    }
+
+    /// The width (0 if empty).
+    pub fn width(&self) -> u32 {
+        (self.x2 - self.x1).max(0) as u32
+    }
+
+    /// The height (0 if empty).
+    pub fn height(&self) -> u32 {
+        (self.y2 - self.y1).max(0) as u32
+    }
+}
+
+/// The mode config's callbacks: framebuffers from GEM handles, atomic check and commit.
+const MODE_CONFIG_FUNCS: bindings::drm_mode_config_funcs = bindings::drm_mode_config_funcs {
+    fb_create: Some(bindings::drm_gem_fb_create_with_dirty),
+    atomic_check: Some(bindings::drm_atomic_helper_check),
+    atomic_commit: Some(bindings::drm_atomic_helper_commit),
+    // SAFETY: All-zero is a valid `drm_mode_config_funcs`: the other callbacks are absent.
+    ..unsafe { mem::zeroed() }
+};
+
+/// Building the display pipeline of a device, in probe before it is registered.
+///
+/// Not `Send`: it is used in the probe that made it. Objects it creates live as long as the
+/// device. If creating one fails, the device can no longer be registered.
+///
+/// # Examples
+///
+/// See `drivers/gpu/drm/rbochs/rbochs.rs`: one primary plane, CRTC, encoder and connector.
+///
+/// ```
+/// use kernel::drm::kms::{ModeConfigInfo, Setup};
+/// # use kernel::{drm, prelude::*};
+///
+/// fn pipeline<T: drm::Driver>(drm: &drm::Device<T>) -> Result {
+///     let setup = Setup::new(drm, &ModeConfigInfo {
+///         min_width: 64,
+///         max_width: 4096,
+///         min_height: 64,
+///         max_height: 4096,
+///         preferred_depth: 24,
+///     })?;
+///     // setup.primary_plane(...), setup.crtc(...), setup.encoder(...), setup.connector(...)
+///     setup.finish()
+/// }
+/// ```
+pub struct Setup<'a, T: Driver> {
+    dev: &'a drm::Device<T>,
+    _not_send: PhantomData<*mut ()>,
+}
+
+impl<'a, T: Driver> Setup<'a, T> {
+    /// Initialises the mode config of `dev` (`drmm_mode_config_init`) with the limits in `info`.
+    ///
+    /// Fails with `EINVAL` if `T` is not a KMS driver, and with `EBUSY` if `dev` has a mode
+    /// config already or was registered.
+    pub fn new(dev: &'a drm::Device<T>, info: &ModeConfigInfo) -> Result<Self> {
+        if !T::KMS {
+            return Err(EINVAL);
+        }
+        if info.min_width > info.max_width || info.min_height > info.max_height {
+            return Err(EINVAL);
+        }
+        if dev.is_registered() {
+            return Err(EBUSY);
+        }
+        dev.kms_transition(state::NONE, state::SETUP)?;
+        // SAFETY: `dev` is a live device that is not registered, whose mode config was not
+        // initialised (the state was `NONE`).
+        if let Err(e) = to_result(unsafe { bindings::drmm_mode_config_init(dev.as_raw()) }) {
+            dev.kms_fail();
+            return Err(e);
+        }
+        // SAFETY: The mode config was just initialised; nothing else uses it before the device
+        // is registered.
+        unsafe {
+            let mc = &mut (*dev.as_raw()).mode_config;
+            mc.min_width = info.min_width as i32;
+            mc.max_width = info.max_width as i32;
+            mc.min_height = info.min_height as i32;
+            mc.max_height = info.max_height as i32;
+            mc.preferred_depth = info.preferred_depth;
+            mc.funcs = &MODE_CONFIG_FUNCS;
+        }
+        Ok(Setup {
+            dev,
+            _not_send: PhantomData,
+        })
+    }
+
+    /// The device.
+    pub fn device(&self) -> &'a drm::Device<T> {
+        self.dev
+    }
+
+    /// Makes a failure of one object creation final: the device stays unregistrable.
+    fn check<R>(&self, r: Result<R>) -> Result<R> {
+        if r.is_err() {
+            self.dev.kms_fail();
+        }
+        r
+    }
+
+    /// Resets the state of every object (`drm_mode_config_reset`): the pipeline is complete and
+    /// the device may be registered.
+    ///
+    /// Fails with `EINVAL` if creating an object failed before.
+    pub fn finish(self) -> Result {
+        // SAFETY: The mode config is initialised and its objects are set up.
+        unsafe { bindings::drm_mode_config_reset(self.dev.as_raw()) };
+        self.dev.kms_transition(state::SETUP, state::READY)
+    }
+}
+
+/// Sets up the fbdev emulation on a registered KMS device (`drm_fbdev_shmem_setup`): a
+/// framebuffer device whose console (with `CONFIG_FRAMEBUFFER_CONSOLE`) appears on the display.
+/// It goes away when the device is unplugged.
+///
+/// Fails with `EINVAL` unless `dev` is a registered KMS device, and with `ENODEV` if it was
+/// unplugged. Without `CONFIG_DRM_FBDEV_EMULATION` it does nothing.
+pub fn fbdev_setup<T: Driver>(dev: &drm::Device<T>, preferred_bpp: u32) -> Result {
+    if !T::KMS || !dev.is_registered() {
+        return Err(EINVAL);
+    }
+    let _guard = dev.enter().ok_or(ENODEV)?;
+    // SAFETY: `dev` is a registered KMS device that is not unplugged (we are inside
+    // `drm_dev_enter`), as `drm_fbdev_shmem_setup` needs; its buffers are shmem GEM objects.
+    unsafe { bindings::drm_fbdev_shmem_setup(dev.as_raw(), preferred_bpp) };
+    Ok(())
+}
+
+/// Runs `f` inside `drm_dev_enter` of the device of a KMS object, or not at all once it was
+/// unplugged.
+///
+/// # Safety
+///
+/// `dev` must be a live DRM device.
+pub(crate) unsafe fn with_device<R>(dev: *mut bindings::drm_device, f: impl FnOnce() -> R) -> Option<R> {
+    let mut idx = 0;
+    // SAFETY: By the safety requirements `dev` is a live device.
+    if !unsafe { bindings::drm_dev_enter(dev, &mut idx) } {
+        return None;
+    }
+    let r = f();
+    // SAFETY: `idx` is from the `drm_dev_enter` above.
+    unsafe { bindings::drm_dev_exit(idx) };
+    Some(r)
+}
