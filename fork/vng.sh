@@ -137,6 +137,11 @@ vng_boot() {
 	rc=$?
 	kill "$relay" 2>/dev/null
 	wait "$relay" 2>/dev/null
+	# The screens the guest had QEMU dump as PNG (the DRM checks' console shots) are kept.
+	if compgen -G "$hotplug/*.png" >/dev/null; then
+		rm -rf "$FORK_OUT/screens" && mkdir -p "$FORK_OUT/screens" &&
+			find "$hotplug" -maxdepth 1 -name '*.png' -type f -exec cp {} "$FORK_OUT/screens/" \;
+	fi
 	rm -rf "$hotplug" "$qmp"
 	return $rc
 }

@@ -139,6 +139,8 @@ check_drm_fbdev_console() {
 	dmesg | tail -40 >/dev/tty1 2>/dev/null || { diag "cannot write to /dev/tty1"; return 1; }
 	sleep 1
 	drm_test nonblank "$HOTPLUG_DIR" rbochs0 || return 1
+	# A PNG of it, which fork/boot keeps in $FORK_OUT/screens (fork/screenshot).
+	hotplug "screendump rbochs0 rbochs-console.png" || return 1
 }
 
 # Unbind with a client holding the device and a mode set: its ioctls fail with ENODEV; a

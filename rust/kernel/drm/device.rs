@@ -36,8 +36,10 @@ pub struct Device<T: Driver> {
     dev: Opaque<bindings::drm_device>,
     /// Set once `data` is initialised; the release callback drops `data` only then.
     data_init: AtomicBool,
-    /// Set by the first registration: a device is registered once.
-    registered: AtomicBool,
+    /// The registration state (`REG_*`): a device is registered once.
+    registered: AtomicU8,
+    /// Set by the first `drm::kms::fbdev_setup`: the fbdev emulation is set up once.
+    fbdev: AtomicBool,
     /// The state of the mode config (`drm::kms::state`).
     kms: AtomicU8,
     data: T::Data,
@@ -50,6 +52,13 @@ unsafe impl<T: Driver> Send for Device<T> {}
 // SAFETY: As above: `&Device<T>` only gives `&T::Data`, which is `Sync`, and C functions that
 // take their own locks.
 unsafe impl<T: Driver> Sync for Device<T> {}
+
+/// Not registered.
+const REG_NONE: u8 = 0;
+/// `drm_dev_register` is running.
+const REG_BUSY: u8 = 1;
+/// Registered (it may be unplugged since).
+const REG_DONE: u8 = 2;
 
 impl<T: Driver> Device<T> {
     /// The file operations of the device nodes: the DRM core's, with GEM `mmap`.
@@ -170,7 +179,12 @@ impl<T: Driver> Device<T> {
 
     /// Whether the device was registered with user space (it may be unplugged since).
     pub fn is_registered(&self) -> bool {
-        self.registered.load(Ordering::Acquire)
+        self.registered.load(Ordering::Acquire) == REG_DONE
+    }
+
+    /// Claims the one fbdev emulation of the device; `false` if it was claimed before.
+    pub(crate) fn claim_fbdev(&self) -> bool {
+        !self.fbdev.swap(true, Ordering::AcqRel)
     }
 
     /// Moves the mode config from state `from` to `to`; `EBUSY` if it is not in `from`.
@@ -186,20 +200,14 @@ impl<T: Driver> Device<T> {
         self.kms.store(drm::kms::state::FAILED, Ordering::Release);
     }
 
-    /// Enters a section in which the device is known not to be unplugged (`drm_dev_enter`):
-    /// returns `None` once it was unplugged (its parent unbound). Unplugging waits for every
-    /// section to end, so hardware reached under the guard is still there.
-    pub fn enter(&self) -> Option<EnterGuard<'_>> {
-        let mut idx = 0;
+    /// Runs `f` in a section in which the device is known not to be unplugged
+    /// (`drm_dev_enter`/`drm_dev_exit`), and returns what it returns; `None`, without running
+    /// it, once the device was unplugged (its parent unbound). Unplugging waits for every
+    /// section to end, so hardware reached in `f` is still there. `f` may sleep; a section
+    /// cannot be left open (there is no guard to forget or send to another thread).
+    pub fn enter<R>(&self, f: impl FnOnce() -> R) -> Option<R> {
         // SAFETY: `dev` is a live drm device.
-        if unsafe { bindings::drm_dev_enter(self.as_raw(), &mut idx) } {
-            Some(EnterGuard {
-                idx,
-                _dev: PhantomData,
-            })
-        } else {
-            None
-        }
+        unsafe { drm::kms::with_device(self.as_raw(), f) }
     }
 
     /// Drops the driver's data, once the last reference is gone (the DRM core then frees the
@@ -239,19 +247,6 @@ unsafe impl<T: Driver> AlwaysRefCounted for Device<T> {
     }
 }
 
-/// A section in which the device is not unplugged; see [`Device::enter`].
-pub struct EnterGuard<'a> {
-    idx: i32,
-    _dev: PhantomData<&'a ()>,
-}
-
-impl Drop for EnterGuard<'_> {
-    fn drop(&mut self) {
-        // SAFETY: `idx` came from the `drm_dev_enter` that made this guard.
-        unsafe { bindings::drm_dev_exit(self.idx) };
-    }
-}
-
 /// The registration of a DRM device with user space, tied to the binding of its parent.
 pub struct Registration<T: Driver>(PhantomData<T>);
 
@@ -272,15 +267,20 @@ impl<T: Driver> Registration<T> {
             // A KMS device is registered with a complete mode config only.
             return Err(EINVAL);
         }
-        if drm.registered.swap(true, Ordering::AcqRel) {
+        if drm
+            .registered
+            .compare_exchange(REG_NONE, REG_BUSY, Ordering::AcqRel, Ordering::Acquire)
+            .is_err()
+        {
             return Err(EBUSY);
         }
         // SAFETY: `drm` is a live, set-up device that was not registered; a KMS device's mode
         // config is complete (checked above), and `Setup` cannot change it any more.
         if let Err(e) = to_result(unsafe { bindings::drm_dev_register(drm.as_raw(), 0) }) {
-            drm.registered.store(false, Ordering::Release);
+            drm.registered.store(REG_NONE, Ordering::Release);
             return Err(e);
         }
+        drm.registered.store(REG_DONE, Ordering::Release);
         let action_ref = ARef::into_raw(ARef::<Device<T>>::from(drm));
         // SAFETY: `parent` is bound; the action gets back the reference leaked above, once.
         let ret = unsafe {
@@ -312,9 +312,10 @@ impl<T: Driver> Registration<T> {
         // in `drm_dev_enter`.
         unsafe { bindings::drm_dev_unplug(drm.as_raw()) };
         if T::KMS {
-            // SAFETY: The mode config of a registered KMS device is complete. The commit that
-            // turns the outputs off releases the framebuffers the state holds; its hardware
-            // callbacks are not run any more (the device is unplugged).
+            // SAFETY: The mode config of a registered KMS device was built and reset by
+            // `Setup::finish`. The commit that turns the outputs off releases the framebuffers
+            // the state holds; its hardware callbacks are skipped (the device is unplugged), so
+            // the display itself is left as it was.
             unsafe { bindings::drm_atomic_helper_shutdown(drm.as_raw()) };
         }
     }
@@ -323,6 +324,6 @@ impl<T: Driver> Registration<T> {
 impl<T: Driver> drm::Device<T> {
     /// Whether the device was unplugged (its parent unbound).
     pub fn is_unplugged(&self) -> bool {
-        self.enter().is_none()
+        self.enter(|| ()).is_none()
     }
 }

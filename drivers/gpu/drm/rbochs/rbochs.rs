@@ -32,6 +32,9 @@ const MMIO_SIZE: usize = 0x1000;
 const VRAM_BAR: u32 = 0;
 /// The EDID blob at the start of the MMIO BAR ends where the (stdvga-only) VGA ports begin.
 const EDID_END: usize = 0x400;
+/// The size of an EDID block, and the offset of block 0's extension count.
+const EDID_BLOCK: usize = 128;
+const EDID_EXTENSIONS: usize = 126;
 
 /// The DISPI registers (index; the register is at 0x500 + 2 * index).
 mod dispi {
@@ -151,24 +154,35 @@ impl Bochs {
         dispi_write(&mmio, dispi::ENABLE, 0)
     }
 
-    /// Reads the EDID QEMU shows at the start of the MMIO BAR, if it has one (`edid=on`).
-    fn read_edid(&self, probe: &mut ModeProbe<'_>) -> Option<kms::Edid> {
+    /// Copies the EDID QEMU shows at the start of the MMIO BAR (with `edid=on`, its default):
+    /// block 0 and the extension blocks it announces, as far as the blob reaches.
+    ///
+    /// The copy is made under the MMIO guard (an RCU read-side section: nothing in it may
+    /// sleep); the DRM core parses it afterwards, taking its locks.
+    fn copy_edid(&self) -> Option<(KBox<[u8; EDID_END]>, usize)> {
+        // Allocated before the guard is taken: an allocation may sleep.
+        let mut edid = KBox::new([0u8; EDID_END], GFP_KERNEL).ok()?;
         let mmio = self.mmio.try_access()?;
-        let mut header = [0u8; 8];
-        for (i, b) in header.iter_mut().enumerate() {
+        for (i, b) in edid[..EDID_BLOCK].iter_mut().enumerate() {
             *b = mmio.try_read8(i).ok()?;
         }
-        if header != kms::connector::EDID_HEADER {
+        if edid[..8] != kms::connector::EDID_HEADER {
             return None;
         }
+        let len = ((1 + usize::from(edid[EDID_EXTENSIONS])) * EDID_BLOCK).min(EDID_END);
+        for (i, b) in edid[EDID_BLOCK..len].iter_mut().enumerate() {
+            *b = mmio.try_read8(EDID_BLOCK + i).ok()?;
+        }
+        Some((edid, len))
+    }
+
+    /// Reads the display's EDID, if QEMU shows one.
+    fn read_edid(&self, probe: &mut ModeProbe<'_>) -> Option<kms::Edid> {
+        let (blob, len) = self.copy_edid()?;
         probe.read_edid(|block, buf| {
-            let start = usize::try_from(block).map_err(|_| EINVAL)? * 128;
-            if start + buf.len() > EDID_END {
-                return Err(EINVAL);
-            }
-            for (i, b) in buf.iter_mut().enumerate() {
-                *b = mmio.try_read8(start + i)?;
-            }
+            let start = usize::try_from(block).map_err(|_| EINVAL)? * EDID_BLOCK;
+            let src = blob[..len].get(start..start + buf.len()).ok_or(EINVAL)?;
+            buf.copy_from_slice(src);
             Ok(())
         })
     }

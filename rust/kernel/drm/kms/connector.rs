@@ -173,7 +173,9 @@ pub const EDID_HEADER: [u8; 8] = [0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00
 impl ModeProbe<'_> {
     /// Reads the display's EDID with `read_block(block, buf)`, which fills `buf` with (part of)
     /// 128-byte block `block`; `None` if it fails or the EDID is invalid
-    /// (`drm_edid_read_custom`).
+    /// (`drm_edid_read_custom`). It sleeps (it takes the connector's EDID override mutex), and
+    /// so may `read_block`: read the display's blob into memory first if reaching it needs a
+    /// guard that must not sleep, such as a `Devres` access.
     pub fn read_edid<F: FnMut(u32, &mut [u8]) -> Result>(&mut self, mut read_block: F) -> Option<Edid> {
         unsafe extern "C" fn trampoline<F: FnMut(u32, &mut [u8]) -> Result>(
             context: *mut c_void,

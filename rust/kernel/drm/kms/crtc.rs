@@ -180,6 +180,7 @@ impl<'a, T: Driver> Setup<'a, T> {
         if primary.plane().device().as_raw() != self.device().as_raw() {
             return self.check(Err(EINVAL));
         }
+        self.check_room(|mc| mc.num_crtc)?;
         // SAFETY: The device is live and its mode config initialised; size and offset describe
         // `Crtc<C>`; `plane` is a primary plane of this device (checked above) no other CRTC has (it was
         // consumed); the table is static. A NULL name makes the C side name it.
@@ -195,6 +196,8 @@ impl<'a, T: Driver> Setup<'a, T> {
             )
         };
         let raw = self.check(crate::error::from_err_ptr(raw))?.cast::<bindings::drm_crtc>();
+        // The primary plane has its CRTC now.
+        self.pending_primaries.set(self.pending_primaries.get().saturating_sub(1));
         // SAFETY: `raw` was made above with `C`'s tables; it lives as long as the device.
         let crtc = unsafe { Crtc::<C>::from_raw(raw) };
         // SAFETY: The device is not registered: nothing else reads these yet.

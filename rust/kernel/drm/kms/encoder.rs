@@ -59,6 +59,7 @@ impl<'a, T: Driver> Setup<'a, T> {
         if crtc.device().as_raw() != self.device().as_raw() {
             return self.check(Err(EINVAL));
         }
+        self.check_room(|mc| mc.num_encoder)?;
         // SAFETY: The device is live and its mode config initialised; the size and offset
         // describe `Encoder` (a transparent `drm_encoder`). No callbacks; a NULL name makes the
         // C side name it.

@@ -34,7 +34,7 @@ use crate::{
     prelude::*,
     types::Opaque,
 };
-use core::{marker::PhantomData, mem};
+use core::{cell::Cell, marker::PhantomData, mem};
 
 pub mod connector;
 pub mod crtc;
@@ -165,12 +165,12 @@ impl Rect {
 
     /// The width (0 if empty).
     pub fn width(&self) -> u32 {
-        (self.x2 - self.x1).max(0) as u32
+        (i64::from(self.x2) - i64::from(self.x1)).clamp(0, i64::from(u32::MAX)) as u32
     }
 
     /// The height (0 if empty).
     pub fn height(&self) -> u32 {
-        (self.y2 - self.y1).max(0) as u32
+        (i64::from(self.y2) - i64::from(self.y1)).clamp(0, i64::from(u32::MAX)) as u32
     }
 }
 
@@ -210,8 +210,17 @@ const MODE_CONFIG_FUNCS: bindings::drm_mode_config_funcs = bindings::drm_mode_co
 /// ```
 pub struct Setup<'a, T: Driver> {
     dev: &'a drm::Device<T>,
+    /// Primary planes made and not yet given to a CRTC.
+    pending_primaries: Cell<u32>,
     _not_send: PhantomData<*mut ()>,
 }
+
+/// The largest framebuffer width and height a mode config may allow: the damage copy's
+/// offsets stay far from `i32` overflow.
+pub const MAX_FB_SIZE: u32 = 16384;
+
+/// How many planes, CRTCs and encoders a device may have (their masks are 32 bits).
+const MAX_OBJECTS: u32 = 32;
 
 impl<'a, T: Driver> Setup<'a, T> {
     /// Initialises the mode config of `dev` (`drmm_mode_config_init`) with the limits in `info`.
@@ -222,7 +231,11 @@ impl<'a, T: Driver> Setup<'a, T> {
         if !T::KMS {
             return Err(EINVAL);
         }
-        if info.min_width > info.max_width || info.min_height > info.max_height {
+        if info.min_width > info.max_width
+            || info.min_height > info.max_height
+            || info.max_width > MAX_FB_SIZE
+            || info.max_height > MAX_FB_SIZE
+        {
             return Err(EINVAL);
         }
         if dev.is_registered() {
@@ -248,6 +261,7 @@ impl<'a, T: Driver> Setup<'a, T> {
         }
         Ok(Setup {
             dev,
+            pending_primaries: Cell::new(0),
             _not_send: PhantomData,
         })
     }
@@ -265,11 +279,28 @@ impl<'a, T: Driver> Setup<'a, T> {
         r
     }
 
+    /// Fails with `ENOSPC` if the mode config has `MAX_OBJECTS` objects of a kind (read by
+    /// `count`) already: the DRM core would warn and refuse the next one.
+    fn check_room(&self, count: impl FnOnce(&bindings::drm_mode_config) -> i32) -> Result {
+        // SAFETY: The mode config is initialised and only `Setup` (not `Send`) changes it
+        // before registration.
+        let n = count(unsafe { &(*self.dev.as_raw()).mode_config });
+        if u32::try_from(n).map_or(true, |n| n >= MAX_OBJECTS) {
+            return self.check(Err(ENOSPC));
+        }
+        Ok(())
+    }
+
     /// Resets the state of every object (`drm_mode_config_reset`): the pipeline is complete and
     /// the device may be registered.
     ///
-    /// Fails with `EINVAL` if creating an object failed before.
+    /// Fails with `EINVAL` if creating an object failed before, or a primary plane was not
+    /// given to a CRTC (the device is then not registrable either).
     pub fn finish(self) -> Result {
+        if self.pending_primaries.get() != 0 {
+            self.dev.kms_fail();
+            return Err(EINVAL);
+        }
         // SAFETY: The mode config is initialised and its objects are set up.
         unsafe { bindings::drm_mode_config_reset(self.dev.as_raw()) };
         self.dev.kms_transition(state::SETUP, state::READY)
@@ -280,16 +311,29 @@ impl<'a, T: Driver> Setup<'a, T> {
 /// framebuffer device whose console (with `CONFIG_FRAMEBUFFER_CONSOLE`) appears on the display.
 /// It goes away when the device is unplugged.
 ///
-/// Fails with `EINVAL` unless `dev` is a registered KMS device, and with `ENODEV` if it was
-/// unplugged. Without `CONFIG_DRM_FBDEV_EMULATION` it does nothing.
+/// Fails with `EINVAL` unless `dev` is a registered KMS device, with `EBUSY` if it was called
+/// for `dev` before, and with `ENODEV` if `dev` was unplugged. Without
+/// `CONFIG_DRM_FBDEV_EMULATION` it does nothing.
 pub fn fbdev_setup<T: Driver>(dev: &drm::Device<T>, preferred_bpp: u32) -> Result {
     if !T::KMS || !dev.is_registered() {
         return Err(EINVAL);
     }
-    let _guard = dev.enter().ok_or(ENODEV)?;
-    // SAFETY: `dev` is a registered KMS device that is not unplugged (we are inside
-    // `drm_dev_enter`), as `drm_fbdev_shmem_setup` needs; its buffers are shmem GEM objects.
-    unsafe { bindings::drm_fbdev_shmem_setup(dev.as_raw(), preferred_bpp) };
+    if !dev.claim_fbdev() {
+        return Err(EBUSY);
+    }
+    #[cfg(CONFIG_DRM_FBDEV_EMULATION)]
+    {
+        dev.enter(|| {
+            // SAFETY: `dev` is a KMS device whose `drm_dev_register` succeeded and that is not
+            // unplugged (we are inside `drm_dev_enter`), as `drm_fbdev_shmem_setup` needs; it
+            // is set up once (claimed above). Its buffers are shmem GEM objects. The client it
+            // registers is unregistered by `drm_dev_unregister` when the device is unplugged.
+            unsafe { bindings::drm_fbdev_shmem_setup(dev.as_raw(), preferred_bpp) }
+        })
+        .ok_or(ENODEV)?;
+    }
+    #[cfg(not(CONFIG_DRM_FBDEV_EMULATION))]
+    let _ = preferred_bpp;
     Ok(())
 }
 

@@ -26,7 +26,10 @@ const NO_SCALING: c_int = 1 << 16;
 /// each commit).
 ///
 /// The DRM core always checks that the plane covers its CRTC without scaling
-/// (`drm_atomic_helper_check_plane_state`); `atomic_check` adds the driver's checks.
+/// (`drm_atomic_helper_check_plane_state`), and the abstraction that the source starts on a
+/// whole pixel; `atomic_check` adds the driver's checks. The DRM core calls `atomic_update`
+/// for every commit that keeps the plane on, so its C callback is always there (doing nothing
+/// if the driver has none).
 #[vtable]
 pub trait PlaneFuncs: Sized + Send + Sync + 'static {
     /// The driver of the device the plane belongs to.
@@ -94,11 +97,8 @@ impl<P: PlaneFuncs> Plane<P> {
         begin_fb_access: Some(bindings::drm_gem_begin_shadow_fb_access),
         end_fb_access: Some(bindings::drm_gem_end_shadow_fb_access),
         atomic_check: Some(Self::atomic_check_callback),
-        atomic_update: if P::HAS_ATOMIC_UPDATE {
-            Some(Self::atomic_update_callback)
-        } else {
-            None
-        },
+        // Called without a NULL check by `drm_atomic_helper_commit_planes`.
+        atomic_update: Some(Self::atomic_update_callback),
         atomic_disable: if P::HAS_ATOMIC_DISABLE {
             Some(Self::atomic_disable_callback)
         } else {
@@ -154,12 +154,26 @@ impl<P: PlaneFuncs> Plane<P> {
                     false,
                 )
             })?;
-            // SAFETY: `new` is valid; `visible` was just computed.
-            if P::HAS_ATOMIC_CHECK && unsafe { (*new).visible } {
+            // SAFETY: `new` is valid and not changed while the check runs.
+            let (src, visible) = unsafe { ((*new).src, (*new).visible) };
+            // Sub-pixel source positions: the damage of such a plane would reach a pixel
+            // beyond what is shown.
+            if (src.x1 | src.y1) & 0xffff != 0 {
+                return Err(EINVAL);
+            }
+            if P::HAS_ATOMIC_CHECK && visible {
                 // SAFETY: The states are valid and not changed while the check runs.
                 let view = unsafe { PlaneState::new(new, crtc_state) };
                 // SAFETY: `plane` is ours (type invariants of the tables).
-                P::atomic_check(unsafe { Self::from_raw(plane) }, &view)?;
+                P::atomic_check(unsafe { Self::from_raw(plane) }, &view).map_err(|e| {
+                    // `EDEADLK` asks the caller to back off and retry its locks, which the
+                    // driver never took: the retry would loop for ever.
+                    if e.to_errno() == -(bindings::EDEADLK as i32) {
+                        EINVAL
+                    } else {
+                        e
+                    }
+                })?;
             }
             Ok(0)
         })
@@ -169,6 +183,9 @@ impl<P: PlaneFuncs> Plane<P> {
         plane: *mut bindings::drm_plane,
         state: *mut bindings::drm_atomic_state,
     ) {
+        if !P::HAS_ATOMIC_UPDATE {
+            return;
+        }
         // SAFETY: The DRM core calls this with a plane of ours in `state`, which holds both of
         // its states; its device is live.
         unsafe {
@@ -198,17 +215,25 @@ impl<P: PlaneFuncs> Plane<P> {
 }
 
 impl<'a, T: Driver> Setup<'a, T> {
-    /// Creates the primary plane of a CRTC (give it to [`Setup::crtc`]), which scans out
-    /// framebuffers of the pixel formats `formats` (linear only), with the `FB_DAMAGE_CLIPS`
-    /// property.
+    /// Creates the primary plane of a CRTC (give it to [`Setup::crtc`]: [`Setup::finish`]
+    /// fails otherwise), which scans out framebuffers of the pixel formats `formats` (linear
+    /// only), with the `FB_DAMAGE_CLIPS` property.
+    ///
+    /// Fails with `EINVAL` unless there are 1 to 64 formats, each a known single-plane format
+    /// of whole bytes per pixel (no block or sub-byte formats), and with `ENOSPC` if the
+    /// device has 32 planes already.
     pub fn primary_plane<P: PlaneFuncs<Driver = T>>(
         &self,
         formats: &'static [u32],
     ) -> Result<PrimaryPlane<'a, P>> {
-        let count = u32::try_from(formats.len()).map_err(|_| EINVAL)?;
-        if count == 0 {
-            return Err(EINVAL);
+        if formats.is_empty() || formats.len() > 64 {
+            return self.check(Err(EINVAL));
         }
+        if !formats.iter().all(|&f| scanout_format(f)) {
+            return self.check(Err(EINVAL));
+        }
+        self.check_room(|mc| mc.num_total_plane)?;
+        let count = formats.len() as u32;
         // SAFETY: The device is live and its mode config initialised (`Setup` exists); size and
         // offset describe `Plane<P>`; the tables and `formats` are static. `possible_crtcs` is
         // set by `Setup::crtc`. A NULL name makes the C side name it.
@@ -232,6 +257,7 @@ impl<'a, T: Driver> Setup<'a, T> {
             (*raw).helper_private = &Plane::<P>::HELPER_FUNCS;
             bindings::drm_plane_enable_fb_damage_clips(raw);
         }
+        self.pending_primaries.set(self.pending_primaries.get() + 1);
         // SAFETY: `raw` was made above with `P`'s tables; it lives as long as the device.
         Ok(PrimaryPlane(unsafe { Plane::from_raw(raw) }))
     }
@@ -241,6 +267,22 @@ impl<'a, T: Driver> Setup<'a, T> {
 fn cpp(format: &bindings::drm_format_info) -> u8 {
     // SAFETY: Both members of the union (`cpp` and `char_per_block`) are `[u8; 4]`.
     unsafe { format.__bindgen_anon_1.cpp[0] }
+}
+
+/// Whether `format` is a known single-plane format of whole bytes per pixel.
+///
+/// Not generic and never inlined: `__drm_format_info` is not exported to modules.
+#[inline(never)]
+fn scanout_format(format: u32) -> bool {
+    // SAFETY: `__drm_format_info` only looks the code up (without `drm_format_info`'s warning
+    // for unknown codes); it returns NULL or a static table.
+    let info = unsafe { bindings::__drm_format_info(format) };
+    if info.is_null() {
+        return false;
+    }
+    // SAFETY: `info` is a static table.
+    let i = unsafe { &*info };
+    i.num_planes == 1 && cpp(i) > 0 && i.block_w[0] <= 1 && i.block_h[0] <= 1
 }
 
 /// What a framebuffer is: size, layout and format.
@@ -379,12 +421,23 @@ impl<'a> PlaneUpdate<'a> {
         if fb.is_null() {
             return Err(EINVAL);
         }
-        // SAFETY: The state holds a reference to `fb`.
-        let format = unsafe { &*(*fb).format };
-        if format.num_planes != 1 {
+        // SAFETY: The state holds a reference to `fb`, whose fields do not change.
+        let (fbr, format) = unsafe { (&*fb, &*(*fb).format) };
+        // Planes take single-plane formats of whole bytes per pixel only (`primary_plane`).
+        if format.num_planes != 1 || format.block_w[0] > 1 || format.block_h[0] > 1 {
             return Err(EINVAL);
         }
         let cpp = usize::from(cpp(format));
+        let fb_pitch = fbr.pitches[0] as usize;
+        // The source side: every clip must lie in the framebuffer, and the framebuffer in its
+        // buffer object (the GEM framebuffer helpers check that; it is checked again here,
+        // as the copy relies on it).
+        let obj = fbr.obj[0];
+        if obj.is_null() || cpp == 0 {
+            return Err(EINVAL);
+        }
+        // SAFETY: The framebuffer holds a reference to its object.
+        let obj_size = unsafe { (*obj).size };
         let src = self.new.src();
         let dst_pitch_u32 = u32::try_from(dst_pitch).map_err(|_| EINVAL)?;
         // SAFETY: The plane's state is a `drm_shadow_plane_state` (its `reset`/`duplicate`
@@ -400,6 +453,21 @@ impl<'a> PlaneUpdate<'a> {
             let (w, h) = (clip.width() as usize, clip.height() as usize);
             if w == 0 || h == 0 {
                 return Ok(());
+            }
+            let (x1, y1) = (
+                usize::try_from(clip.x1).map_err(|_| EINVAL)?,
+                usize::try_from(clip.y1).map_err(|_| EINVAL)?,
+            );
+            if x1 + w > fbr.width as usize || y1 + h > fbr.height as usize {
+                return Err(EINVAL);
+            }
+            let src_end = (y1 + h - 1)
+                .checked_mul(fb_pitch)
+                .and_then(|o| o.checked_add((x1 + w).checked_mul(cpp)?))
+                .and_then(|o| o.checked_add(fbr.offsets[0] as usize))
+                .ok_or(EINVAL)?;
+            if src_end > obj_size {
+                return Err(EINVAL);
             }
             // The iterator clips to `src`, so these are not negative.
             let dx = usize::try_from(clip.x1 - src.x1).map_err(|_| EINVAL)?;
@@ -430,9 +498,10 @@ impl<'a> PlaneUpdate<'a> {
             };
             // SAFETY: `dst` is mapped I/O memory of `dst.maxsize()` bytes, and the copy writes
             // `h` lines of `line` bytes, `dst_pitch` apart, from `start`: below `end`, checked
-            // to be in it. The source is the mapped framebuffer (above) and `clip` lies in it
-            // (damage is clipped to `src`, which the atomic check keeps in the framebuffer).
-            // The format has one plane, so one map and one pitch are read.
+            // to be in it. The source is the mapped framebuffer (above): the copy reads `h`
+            // lines of `w * cpp` bytes from `offsets[0] + y1 * pitch + x1 * cpp` (the format
+            // has whole bytes per pixel), ending below `src_end`, checked to be in the object
+            // that is mapped. The format has one plane, so one map and one pitch are read.
             unsafe {
                 bindings::drm_fb_memcpy(&mut map, &dst_pitch_u32, shadow.data.as_ptr(), fb, &raw_clip)
             };
