@@ -108,7 +108,7 @@ impl<T: Driver> Device<T> {
 
     /// `kzalloc` aligns the container to at least this.
     const ALIGN_OK: () = assert!(
-        mem::align_of::<Self>() <= bindings::ARCH_KMALLOC_MINALIGN as usize,
+        mem::align_of::<Self>() <= bindings::ARCH_KMALLOC_MINALIGN,
         "the driver's data needs more alignment than kmalloc gives"
     );
 
@@ -192,7 +192,13 @@ impl<T: Driver> Device<T> {
         self.kms
             .compare_exchange(from, to, Ordering::AcqRel, Ordering::Acquire)
             .map(|_| ())
-            .map_err(|now| if now == drm::kms::state::FAILED { EINVAL } else { EBUSY })
+            .map_err(|now| {
+                if now == drm::kms::state::FAILED {
+                    EINVAL
+                } else {
+                    EBUSY
+                }
+            })
     }
 
     /// Marks the mode config as failed: the device can no longer be registered.
@@ -219,10 +225,9 @@ impl<T: Driver> Device<T> {
     unsafe extern "C" fn release_callback(dev: *mut bindings::drm_device) {
         // SAFETY: By the safety requirements, `dev` is in a `Device<T>` made by `new`, which
         // nothing else uses any more.
-        let this = unsafe {
-            crate::container_of!(dev.cast::<Opaque<bindings::drm_device>>(), Self, dev)
-        }
-        .cast_mut();
+        let this =
+            unsafe { crate::container_of!(dev.cast::<Opaque<bindings::drm_device>>(), Self, dev) }
+                .cast_mut();
         // SAFETY: `this` is valid; `data` was initialised if `data_init` is set, and is dropped
         // here only, once.
         unsafe {

@@ -70,7 +70,6 @@ impl PlaneFuncs for P {
     type Driver = Drv;
 }
 
-
 pub struct Kept(Cell<Option<&'static mut ModeProbe<'static>>>);
 // SAFETY: Not used from several threads; only there to hold the escaping borrow.
 unsafe impl Sync for Kept {}

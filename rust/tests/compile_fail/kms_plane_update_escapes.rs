@@ -74,7 +74,6 @@ impl ConnectorFuncs for K {
     }
 }
 
-
 pub struct Kept(Cell<Option<&'static PlaneUpdate<'static>>>);
 // SAFETY: Not used from several threads; only there to hold the escaping borrow.
 unsafe impl Sync for Kept {}

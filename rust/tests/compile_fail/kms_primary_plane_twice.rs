@@ -78,7 +78,6 @@ impl ConnectorFuncs for K {
     }
 }
 
-
 pub fn build(drm: &drm::Device<Drv>) -> Result {
     let setup = Setup::new(drm, &INFO)?;
     let plane = setup.primary_plane::<P>(&FORMATS)?;

@@ -78,7 +78,6 @@ impl ConnectorFuncs for K {
     }
 }
 
-
 fn needs_send<T: Send>(_t: T) {}
 
 pub fn build(drm: &drm::Device<Drv>) -> Result {

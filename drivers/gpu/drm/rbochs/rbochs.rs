@@ -234,8 +234,10 @@ impl CrtcFuncs for BochsCrtc {
     fn atomic_enable(crtc: &Crtc<Self>, state: &CrtcState<'_>) {
         let mode = state.mode();
         // `mode_valid` keeps both in 64..=8192.
-        let (Ok(w), Ok(h)) = (u16::try_from(mode.hdisplay()), u16::try_from(mode.vdisplay()))
-        else {
+        let (Ok(w), Ok(h)) = (
+            u16::try_from(mode.hdisplay()),
+            u16::try_from(mode.vdisplay()),
+        ) else {
             return;
         };
         if let Err(e) = crtc.device().data().set_mode(w, h) {
@@ -328,7 +330,12 @@ impl pci::Driver for RbochsDriver {
             }
             let bar = vram.access(pdev)?.maxsize();
             if bar < mem {
-                dev_warn!(pdev, "VRAM BAR ({} bytes) smaller than the VRAM ({})\n", bar, mem);
+                dev_warn!(
+                    pdev,
+                    "VRAM BAR ({} bytes) smaller than the VRAM ({})\n",
+                    bar,
+                    mem
+                );
             }
             mem.min(bar)
         };

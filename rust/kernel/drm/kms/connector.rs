@@ -119,6 +119,12 @@ impl<K: ConnectorFuncs> Connector<K> {
         unsafe { drm::Device::from_raw((*self.as_raw()).dev) }
     }
 
+    /// The C callback: see the trait method.
+    ///
+    /// # Safety
+    ///
+    /// Called by the DRM core with a connector made by [`Setup::connector`] with these tables,
+    /// holding the mode config's mutex (for `get_modes`), or with a mode (for `mode_valid`).
     unsafe extern "C" fn get_modes_callback(connector: *mut bindings::drm_connector) -> c_int {
         // SAFETY: The DRM core calls this with a connector of ours, holding the mode config's
         // mutex, as `ModeProbe` requires; the device is live.
@@ -134,6 +140,12 @@ impl<K: ConnectorFuncs> Connector<K> {
         }
     }
 
+    /// The C callback: see the trait method.
+    ///
+    /// # Safety
+    ///
+    /// Called by the DRM core with a connector made by [`Setup::connector`] with these tables,
+    /// holding the mode config's mutex (for `get_modes`), or with a mode (for `mode_valid`).
     unsafe extern "C" fn mode_valid_callback(
         connector: *mut bindings::drm_connector,
         mode: *mut bindings::drm_display_mode,
@@ -176,7 +188,16 @@ impl ModeProbe<'_> {
     /// (`drm_edid_read_custom`). It sleeps (it takes the connector's EDID override mutex), and
     /// so may `read_block`: read the display's blob into memory first if reaching it needs a
     /// guard that must not sleep, such as a `Devres` access.
-    pub fn read_edid<F: FnMut(u32, &mut [u8]) -> Result>(&mut self, mut read_block: F) -> Option<Edid> {
+    pub fn read_edid<F: FnMut(u32, &mut [u8]) -> Result>(
+        &mut self,
+        mut read_block: F,
+    ) -> Option<Edid> {
+        /// Reads a block through the closure `context` points to.
+        ///
+        /// # Safety
+        ///
+        /// `context` is the `F` passed to `drm_edid_read_custom` below, `buf` is `len` bytes
+        /// the caller gives for the call.
         unsafe extern "C" fn trampoline<F: FnMut(u32, &mut [u8]) -> Result>(
             context: *mut c_void,
             buf: *mut u8,
@@ -186,7 +207,10 @@ impl ModeProbe<'_> {
             // SAFETY: `context` is the closure passed below, borrowed for the read; the C side
             // gives a buffer of `len` bytes that is ours during the call.
             let (f, buf) = unsafe {
-                (&mut *context.cast::<F>(), core::slice::from_raw_parts_mut(buf, len))
+                (
+                    &mut *context.cast::<F>(),
+                    core::slice::from_raw_parts_mut(buf, len),
+                )
             };
             match f(block, buf) {
                 Ok(()) => 0,
@@ -266,14 +290,23 @@ impl<'a, T: Driver> Setup<'a, T> {
         // SAFETY: `raw` is zeroed `drmm` memory for a connector of the live device `dev`, whose
         // mode config is initialised; the table is static and has no `destroy`. No DDC bus.
         self.check(to_result(unsafe {
-            bindings::drmm_connector_init(dev, raw, &Connector::<K>::FUNCS, kind.to_raw(), ptr::null_mut())
+            bindings::drmm_connector_init(
+                dev,
+                raw,
+                &Connector::<K>::FUNCS,
+                kind.to_raw(),
+                ptr::null_mut(),
+            )
         }))?;
         // SAFETY: `raw` is initialised, `encoder` is an encoder of the same device; the device
         // is not registered, so nothing else uses them yet.
         unsafe {
             (*raw).helper_private = &Connector::<K>::HELPER_FUNCS;
             bindings::drm_connector_attach_edid_property(raw);
-            self.check(to_result(bindings::drm_connector_attach_encoder(raw, encoder.as_raw())))?;
+            self.check(to_result(bindings::drm_connector_attach_encoder(
+                raw,
+                encoder.as_raw(),
+            )))?;
         }
         // SAFETY: `raw` was made above with `K`'s tables; it lives as long as the device.
         Ok(unsafe { Connector::from_raw(raw) })

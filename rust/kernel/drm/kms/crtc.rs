@@ -138,6 +138,12 @@ impl<C: CrtcFuncs> Crtc<C> {
         1 << unsafe { (*self.as_raw()).index }
     }
 
+    /// The C callback: see the trait method.
+    ///
+    /// # Safety
+    ///
+    /// Called by the DRM core with a CRTC made by [`Setup::crtc`] with these tables, and a mode
+    /// or the atomic state of a commit that holds it.
     unsafe extern "C" fn mode_valid_callback(
         crtc: *mut bindings::drm_crtc,
         mode: *const bindings::drm_display_mode,
@@ -147,6 +153,12 @@ impl<C: CrtcFuncs> Crtc<C> {
         unsafe { C::mode_valid(Self::from_raw(crtc), DisplayMode::from_raw(mode)) }.to_raw()
     }
 
+    /// The C callback: see the trait method.
+    ///
+    /// # Safety
+    ///
+    /// Called by the DRM core with a CRTC made by [`Setup::crtc`] with these tables, and a mode
+    /// or the atomic state of a commit that holds it.
     unsafe extern "C" fn atomic_enable_callback(
         crtc: *mut bindings::drm_crtc,
         state: *mut bindings::drm_atomic_state,
@@ -161,6 +173,12 @@ impl<C: CrtcFuncs> Crtc<C> {
         }
     }
 
+    /// The C callback: see the trait method.
+    ///
+    /// # Safety
+    ///
+    /// Called by the DRM core with a CRTC made by [`Setup::crtc`] with these tables, and a mode
+    /// or the atomic state of a commit that holds it.
     unsafe extern "C" fn atomic_disable_callback(
         crtc: *mut bindings::drm_crtc,
         _state: *mut bindings::drm_atomic_state,
@@ -195,9 +213,12 @@ impl<'a, T: Driver> Setup<'a, T> {
                 ptr::null(),
             )
         };
-        let raw = self.check(crate::error::from_err_ptr(raw))?.cast::<bindings::drm_crtc>();
+        let raw = self
+            .check(crate::error::from_err_ptr(raw))?
+            .cast::<bindings::drm_crtc>();
         // The primary plane has its CRTC now.
-        self.pending_primaries.set(self.pending_primaries.get().saturating_sub(1));
+        self.pending_primaries
+            .set(self.pending_primaries.get().saturating_sub(1));
         // SAFETY: `raw` was made above with `C`'s tables; it lives as long as the device.
         let crtc = unsafe { Crtc::<C>::from_raw(raw) };
         // SAFETY: The device is not registered: nothing else reads these yet.

@@ -73,7 +73,9 @@ impl<'a, T: Driver> Setup<'a, T> {
                 ptr::null(),
             )
         };
-        let raw = self.check(crate::error::from_err_ptr(raw))?.cast::<bindings::drm_encoder>();
+        let raw = self
+            .check(crate::error::from_err_ptr(raw))?
+            .cast::<bindings::drm_encoder>();
         // SAFETY: The device is not registered: nothing else reads this yet.
         unsafe { (*raw).possible_crtcs = crtc.mask() };
         // SAFETY: `Encoder` is a transparent wrapper of the encoder made above, which lives as

@@ -47,6 +47,15 @@ pub use self::encoder::{Encoder, EncoderType};
 pub use self::plane::{FbInfo, Plane, PlaneFuncs, PlaneState, PlaneUpdate, PrimaryPlane};
 
 /// Pixel formats (`DRM_FORMAT_*` fourcc codes).
+///
+/// # Examples
+///
+/// ```
+/// use kernel::drm::kms::format;
+///
+/// // The code user space passes to `DRM_IOCTL_MODE_ADDFB2` for XRGB8888 ("XR24").
+/// assert_eq!(format::XRGB8888, 0x3432_5258);
+/// ```
 pub mod format {
     /// 32 bits per pixel, `[31:0] x:R:G:B 8:8:8:8` little endian.
     pub const XRGB8888: u32 = u32::from_le_bytes(*b"XR24");
@@ -141,6 +150,18 @@ impl DisplayMode {
 }
 
 /// A rectangle in whole pixels: `x1..x2` by `y1..y2`.
+///
+/// # Examples
+///
+/// ```
+/// use kernel::drm::kms::Rect;
+///
+/// let r = Rect { x1: 100, y1: 50, x2: 356, y2: 250 };
+/// assert_eq!((r.width(), r.height()), (256, 200));
+/// // Empty and extreme rectangles do not overflow.
+/// assert_eq!(Rect { x1: 5, y1: 5, x2: 1, y2: 1 }.width(), 0);
+/// assert_eq!(Rect { x1: i32::MIN, y1: 0, x2: i32::MAX, y2: 1 }.width(), u32::MAX);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Rect {
     /// Left edge (inclusive).
@@ -343,7 +364,10 @@ pub fn fbdev_setup<T: Driver>(dev: &drm::Device<T>, preferred_bpp: u32) -> Resul
 /// # Safety
 ///
 /// `dev` must be a live DRM device.
-pub(crate) unsafe fn with_device<R>(dev: *mut bindings::drm_device, f: impl FnOnce() -> R) -> Option<R> {
+pub(crate) unsafe fn with_device<R>(
+    dev: *mut bindings::drm_device,
+    f: impl FnOnce() -> R,
+) -> Option<R> {
     let mut idx = 0;
     // SAFETY: By the safety requirements `dev` is a live device.
     if !unsafe { bindings::drm_dev_enter(dev, &mut idx) } {

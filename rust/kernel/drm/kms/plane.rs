@@ -127,6 +127,12 @@ impl<P: PlaneFuncs> Plane<P> {
         unsafe { drm::Device::from_raw((*self.as_raw()).dev) }
     }
 
+    /// The C callback: see the trait method.
+    ///
+    /// # Safety
+    ///
+    /// Called by the DRM core with a plane made by [`Setup::primary_plane`] with these tables,
+    /// and the atomic state of a check or commit that holds it.
     unsafe extern "C" fn atomic_check_callback(
         plane: *mut bindings::drm_plane,
         state: *mut bindings::drm_atomic_state,
@@ -146,12 +152,7 @@ impl<P: PlaneFuncs> Plane<P> {
             // SAFETY: `new` and `crtc_state` are the new states of the commit being checked.
             to_result(unsafe {
                 bindings::drm_atomic_helper_check_plane_state(
-                    new,
-                    crtc_state,
-                    NO_SCALING,
-                    NO_SCALING,
-                    false,
-                    false,
+                    new, crtc_state, NO_SCALING, NO_SCALING, false, false,
                 )
             })?;
             // SAFETY: `new` is valid and not changed while the check runs.
@@ -179,6 +180,12 @@ impl<P: PlaneFuncs> Plane<P> {
         })
     }
 
+    /// The C callback: see the trait method.
+    ///
+    /// # Safety
+    ///
+    /// Called by the DRM core with a plane made by [`Setup::primary_plane`] with these tables,
+    /// and the atomic state of a check or commit that holds it.
     unsafe extern "C" fn atomic_update_callback(
         plane: *mut bindings::drm_plane,
         state: *mut bindings::drm_atomic_state,
@@ -201,10 +208,18 @@ impl<P: PlaneFuncs> Plane<P> {
                 new: PlaneState::new(new, crtc_state),
                 old,
             };
-            with_device((*plane).dev, || P::atomic_update(Self::from_raw(plane), &update));
+            with_device((*plane).dev, || {
+                P::atomic_update(Self::from_raw(plane), &update)
+            });
         }
     }
 
+    /// The C callback: see the trait method.
+    ///
+    /// # Safety
+    ///
+    /// Called by the DRM core with a plane made by [`Setup::primary_plane`] with these tables,
+    /// and the atomic state of a check or commit that holds it.
     unsafe extern "C" fn atomic_disable_callback(
         plane: *mut bindings::drm_plane,
         _state: *mut bindings::drm_atomic_state,
@@ -251,7 +266,9 @@ impl<'a, T: Driver> Setup<'a, T> {
                 ptr::null(),
             )
         };
-        let raw = self.check(crate::error::from_err_ptr(raw))?.cast::<bindings::drm_plane>();
+        let raw = self
+            .check(crate::error::from_err_ptr(raw))?
+            .cast::<bindings::drm_plane>();
         // SAFETY: `raw` is the new plane; the helper table is static.
         unsafe {
             (*raw).helper_private = &Plane::<P>::HELPER_FUNCS;
@@ -400,7 +417,9 @@ impl<'a> PlaneUpdate<'a> {
         let mut iter: bindings::drm_atomic_helper_damage_iter = unsafe { mem::zeroed() };
         // SAFETY: `old` and the new state are the plane's states in the commit (type
         // invariants of `PlaneState`, and `old` from the same commit).
-        unsafe { bindings::drm_atomic_helper_damage_iter_init(&mut iter, self.old, self.new.state) };
+        unsafe {
+            bindings::drm_atomic_helper_damage_iter_init(&mut iter, self.old, self.new.state)
+        };
         let mut clip = bindings::drm_rect::default();
         // SAFETY: `iter` was initialised above.
         while unsafe { bindings::drm_atomic_helper_damage_iter_next(&mut iter, &mut clip) } {
@@ -443,12 +462,7 @@ impl<'a> PlaneUpdate<'a> {
         // SAFETY: The plane's state is a `drm_shadow_plane_state` (its `reset`/`duplicate`
         // are the shadow-plane helpers) whose `base` is first; `data` maps the framebuffer
         // between `begin_fb_access` and `end_fb_access`, which enclose the update.
-        let shadow = unsafe {
-            &*self
-                .new
-                .state
-                .cast::<bindings::drm_shadow_plane_state>()
-        };
+        let shadow = unsafe { &*self.new.state.cast::<bindings::drm_shadow_plane_state>() };
         self.for_each_damage(|clip| {
             let (w, h) = (clip.width() as usize, clip.height() as usize);
             if w == 0 || h == 0 {
@@ -481,7 +495,11 @@ impl<'a> PlaneUpdate<'a> {
                 .checked_mul(dst_pitch)
                 .and_then(|o| o.checked_add(start)?.checked_add(line))
                 .ok_or(EINVAL)?;
-            if dx.checked_mul(cpp).and_then(|o| o.checked_add(line)).ok_or(EINVAL)? > dst_pitch
+            if dx
+                .checked_mul(cpp)
+                .and_then(|o| o.checked_add(line))
+                .ok_or(EINVAL)?
+                > dst_pitch
                 || end > dst.maxsize()
             {
                 return Err(EINVAL);
@@ -503,7 +521,13 @@ impl<'a> PlaneUpdate<'a> {
             // has whole bytes per pixel), ending below `src_end`, checked to be in the object
             // that is mapped. The format has one plane, so one map and one pitch are read.
             unsafe {
-                bindings::drm_fb_memcpy(&mut map, &dst_pitch_u32, shadow.data.as_ptr(), fb, &raw_clip)
+                bindings::drm_fb_memcpy(
+                    &mut map,
+                    &dst_pitch_u32,
+                    shadow.data.as_ptr(),
+                    fb,
+                    &raw_clip,
+                )
             };
             Ok(())
         })
