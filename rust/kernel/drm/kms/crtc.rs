@@ -200,8 +200,8 @@ impl<'a, T: Driver> Setup<'a, T> {
         }
         self.check_room(|mc| mc.num_crtc)?;
         // SAFETY: The device is live and its mode config initialised; size and offset describe
-        // `Crtc<C>`; `plane` is a primary plane of this device (checked above) no other CRTC has (it was
-        // consumed); the table is static. A NULL name makes the C side name it.
+        // `Crtc<C>`; `plane` is a primary plane of this device (checked above) that no other
+        // CRTC has (it was consumed); the table is static. A NULL name makes the C side name it.
         let raw = unsafe {
             bindings::__drmm_crtc_alloc_with_planes(
                 self.device().as_raw(),
