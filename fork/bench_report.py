@@ -41,11 +41,14 @@ METRICS = {
     "sys_ns_per_io": ("system CPU per I/O", "ns", False),
     "lat_p50_ns": ("clat p50", "ns", False),
     "lat_p99_ns": ("clat p99", "ns", False),
+    "updates_per_s": ("full-screen updates", "/s", True),
+    "commit_latency_us": ("commit latency", "µs", False),
 }
 # The metrics a row of each kind has, also when every run of it failed.
 KIND_METRICS = {
     "block": ("iops", "cpu_ns_per_io", "sys_ns_per_io", "lat_p50_ns", "lat_p99_ns"),
     "nvme": ("iops", "bw_mib_s", "cpu_ns_per_io", "sys_ns_per_io", "lat_p50_ns", "lat_p99_ns"),
+    "drm": ("updates_per_s", "commit_latency_us"),
 }
 # The metrics the verdicts rest on: --determinism holds them to its tolerance. The others are
 # shown, but a percentile of a quantised latency or a tick-sampled user/system split can move

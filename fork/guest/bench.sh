@@ -387,13 +387,58 @@ run_nvme() {
 	run_block "$@"
 }
 
+# run_drm PAIR SIDE MODULE DEVICE WORKLOAD REP ITER: one display measurement, one record.
+# WLARGS has mode=WxH. rbochs_test draws the whole of one of two dumb buffers and flips to it
+# with an atomic commit, again and again for RUNTIME seconds, and reports the updates per
+# second and the mean time of a commit ioctl.
+run_drm() {
+	local pair=$1 side=$2 module=$3 device=$4 wl=$5 rep=$6 iter=$7 mode= a err uerr out ups lat
+	local fields
+	for a in $WLARGS; do
+		case $a in
+		mode=*) mode=${a#mode=} ;;
+		esac
+	done
+	fields=",\"kind\":$(json_str "$kind"),\"mode\":$(json_str "$mode"),\"runtime_s\":$RUNTIME"
+	err=
+	[ -n "$mode" ] || err="workload $wl needs mode=WxH"
+	[ -x "$MODROOT/selftests/rbochs_test" ] || err="$MODROOT/selftests/rbochs_test is missing"
+	[ -n "$FATAL" ] && err=$FATAL
+	if [ -n "$err" ]; then
+		record "$pair" "$side" "$module" "$wl" "$rep" "$iter" "$err" "$fields"
+		return
+	fi
+	# shellcheck disable=SC2086 # PARAMS is a list of module parameters
+	if ! err=$(load_side "$module" "$device" $PARAMS); then
+		record "$pair" "$side" "$module" "$wl" "$rep" "$iter" "$err" "$fields"
+		return
+	fi
+	if ! out=$(timeout "$((RUNTIME + FIO_SLACK))" "$MODROOT/selftests/rbochs_test" bench \
+		"$device" "$mode" "$RUNTIME" 2>&1); then
+		err="rbochs_test bench failed: $(printf '%s\n' "$out" | tail -n 2)"
+	else
+		ups=$(printf '%s\n' "$out" | awk '$1 == "updates_per_s" { print $2 }')
+		lat=$(printf '%s\n' "$out" | awk '$1 == "commit_latency_us" { print $2 }')
+		if [ -z "$ups" ] || [ -z "$lat" ]; then
+			err="rbochs_test bench printed no figures: $(printf '%s\n' "$out" | tail -n 2)"
+		else
+			fields="$fields,\"updates_per_s\":$ups,\"commit_latency_us\":$lat"
+		fi
+	fi
+	if ! uerr=$(unload_side "$module"); then
+		err="${err:+$err; }$uerr"
+	fi
+	record "$pair" "$side" "$module" "$wl" "$rep" "$iter" "$err" "$fields"
+}
+
 # set_overrides: for every override line, the PCI function behind the root port gets the side's
 # module as its driver_override. Fails (FATAL) if there is no such function.
 set_overrides() {
-	local p sd port m dev n
-	for o in $(pairs_decls | awk '$1 == "override" { print $2 "/" $3 "/" $4 }'); do
-		p=${o%%/*} sd=${o#*/} sd=${sd%%/*} port=${o##*/}
-		m=$(side_field "$p" "$sd" 1)
+	local p sd port m dev n drv
+	for o in $(pairs_decls | awk '$1 == "override" { print $2 "/" $3 "/" $4 "/" $5 }'); do
+		p=${o%%/*} sd=${o#*/} sd=${sd%%/*} port=${o#*/*/} port=${port%%/*} drv=${o##*/}
+		# The PCI driver's name, if it is not the module's (bochs.ko registers "bochs-drm").
+		m=${drv:-$(side_field "$p" "$sd" 1)}
 		n=0
 		# (The script runs with globbing off: on for this one.)
 		set +f

@@ -4,7 +4,7 @@
 //! no object can be added afterwards, when user space may already see the device.
 //!
 //! compile_fail: E0382
-//! expect: use of moved value: `setup`
+//! expect: borrow of moved value: `setup`
 
 use kernel::{
     c_str,
