@@ -260,6 +260,17 @@ unload_side() {
 	fi
 }
 
+# begin_run PAIR SIDE MODULE DEVICE WORKLOAD REP ITER ERROR FIELDS: starts a measurement:
+# loads the side's module (with PARAMS) and waits for its device. Fails, after printing the
+# error record, if ERROR (or FATAL) is set or the load fails: the runner then returns.
+begin_run() {
+	local err=${FATAL:-$8}
+	# shellcheck disable=SC2086 # PARAMS is a list of module parameters
+	[ -z "$err" ] && err=$(load_side "$3" "$4" $PARAMS) && return 0
+	record "$1" "$2" "$3" "$5" "$6" "$7" "$err" "$9"
+	return 1
+}
+
 # run_block PAIR SIDE MODULE DEVICE WORKLOAD REP ITER: one block measurement, one record.
 # Uses kind (the pair's kind), PARAMS (module parameters), SCHED (I/O scheduler) and WLARGS (the
 # workload's fio options, plus jobs=N: the number of fio jobs, default the guest's CPUs).
@@ -306,17 +317,7 @@ run_block() {
 		iodepth "$iodepth" runtime_s "$RUNTIME" ramp_s "$RAMP")
 	fields=",${fields#\{}"
 	fields=${fields%\}}
-	[ -n "$FATAL" ] && err=$FATAL
-	if [ -n "$err" ]; then
-		record "$pair" "$side" "$module" "$wl" "$rep" "$iter" "$err" "$fields"
-		return
-	fi
-
-	# shellcheck disable=SC2086 # PARAMS is a list of module parameters
-	if ! err=$(load_side "$module" "$device" $PARAMS); then
-		record "$pair" "$side" "$module" "$wl" "$rep" "$iter" "$err" "$fields"
-		return
-	fi
+	begin_run "$pair" "$side" "$module" "$device" "$wl" "$rep" "$iter" "$err" "$fields" || return
 
 	# The active scheduler is the one in brackets: "mq-deadline kyber [none]".
 	err=
@@ -403,16 +404,7 @@ run_drm() {
 	err=
 	[ -n "$mode" ] || err="workload $wl needs mode=WxH"
 	[ -x "$MODROOT/selftests/rbochs_test" ] || err="$MODROOT/selftests/rbochs_test is missing"
-	[ -n "$FATAL" ] && err=$FATAL
-	if [ -n "$err" ]; then
-		record "$pair" "$side" "$module" "$wl" "$rep" "$iter" "$err" "$fields"
-		return
-	fi
-	# shellcheck disable=SC2086 # PARAMS is a list of module parameters
-	if ! err=$(load_side "$module" "$device" $PARAMS); then
-		record "$pair" "$side" "$module" "$wl" "$rep" "$iter" "$err" "$fields"
-		return
-	fi
+	begin_run "$pair" "$side" "$module" "$device" "$wl" "$rep" "$iter" "$err" "$fields" || return
 	if ! out=$(timeout "$((RUNTIME + FIO_SLACK))" "$MODROOT/selftests/rbochs_test" bench \
 		"$device" "$mode" "$RUNTIME" 2>&1); then
 		err="rbochs_test bench failed: $(printf '%s\n' "$out" | tail -n 2)"

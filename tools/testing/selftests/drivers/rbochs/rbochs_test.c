@@ -40,14 +40,19 @@
 
 static int failures;
 
+static void report(const char *what, const char *fmt, va_list ap)
+{
+	fprintf(stderr, "%s: ", what);
+	vfprintf(stderr, fmt, ap);
+	fprintf(stderr, "\n");
+}
+
 static void fail(const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	fprintf(stderr, "FAIL: ");
-	vfprintf(stderr, fmt, ap);
-	fprintf(stderr, "\n");
+	report("FAIL", fmt, ap);
 	va_end(ap);
 	failures++;
 }
@@ -57,9 +62,7 @@ static void die(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	fprintf(stderr, "ERROR: ");
-	vfprintf(stderr, fmt, ap);
-	fprintf(stderr, "\n");
+	report("ERROR", fmt, ap);
 	va_end(ap);
 	exit(2);
 }
