@@ -39,8 +39,9 @@ pub struct Device<T: Driver> {
     /// The registration state (`REG_*`): a device is registered once.
     registered: AtomicU8,
     /// Set by the first `drm::kms::fbdev_setup`: the fbdev emulation is set up once.
+    #[cfg(CONFIG_RUST_DRM_KMS)]
     fbdev: AtomicBool,
-    /// The state of the mode config (`drm::kms::state`).
+    /// The state of the mode config (`KMS_*`).
     kms: AtomicU8,
     data: T::Data,
 }
@@ -52,6 +53,16 @@ unsafe impl<T: Driver> Send for Device<T> {}
 // SAFETY: As above: `&Device<T>` only gives `&T::Data`, which is `Sync`, and C functions that
 // take their own locks.
 unsafe impl<T: Driver> Sync for Device<T> {}
+
+/// The mode config's states (`Device::kms`): none yet; being built by `drm::kms::Setup`;
+/// built and reset (the device may be registered); an object creation failed (it must not be).
+#[cfg_attr(not(CONFIG_RUST_DRM_KMS), allow(dead_code))]
+pub(crate) const KMS_NONE: u8 = 0;
+#[cfg_attr(not(CONFIG_RUST_DRM_KMS), allow(dead_code))]
+pub(crate) const KMS_SETUP: u8 = 1;
+pub(crate) const KMS_READY: u8 = 2;
+#[cfg_attr(not(CONFIG_RUST_DRM_KMS), allow(dead_code))]
+pub(crate) const KMS_FAILED: u8 = 3;
 
 /// Not registered.
 const REG_NONE: u8 = 0;
@@ -183,17 +194,19 @@ impl<T: Driver> Device<T> {
     }
 
     /// Claims the one fbdev emulation of the device; `false` if it was claimed before.
+    #[cfg(CONFIG_RUST_DRM_KMS)]
     pub(crate) fn claim_fbdev(&self) -> bool {
         !self.fbdev.swap(true, Ordering::AcqRel)
     }
 
     /// Moves the mode config from state `from` to `to`; `EBUSY` if it is not in `from`.
+    #[cfg(CONFIG_RUST_DRM_KMS)]
     pub(crate) fn kms_transition(&self, from: u8, to: u8) -> Result {
         self.kms
             .compare_exchange(from, to, Ordering::AcqRel, Ordering::Acquire)
             .map(|_| ())
             .map_err(|now| {
-                if now == drm::kms::state::FAILED {
+                if now == KMS_FAILED {
                     EINVAL
                 } else {
                     EBUSY
@@ -202,8 +215,9 @@ impl<T: Driver> Device<T> {
     }
 
     /// Marks the mode config as failed: the device can no longer be registered.
+    #[cfg(CONFIG_RUST_DRM_KMS)]
     pub(crate) fn kms_fail(&self) {
-        self.kms.store(drm::kms::state::FAILED, Ordering::Release);
+        self.kms.store(KMS_FAILED, Ordering::Release);
     }
 
     /// Runs `f` in a section in which the device is known not to be unplugged
@@ -213,7 +227,7 @@ impl<T: Driver> Device<T> {
     /// cannot be left open (there is no guard to forget or send to another thread).
     pub fn enter<R>(&self, f: impl FnOnce() -> R) -> Option<R> {
         // SAFETY: `dev` is a live drm device.
-        unsafe { drm::kms::with_device(self.as_raw(), f) }
+        unsafe { with_device(self.as_raw(), f) }
     }
 
     /// Drops the driver's data, once the last reference is gone (the DRM core then frees the
@@ -268,7 +282,7 @@ impl<T: Driver> Registration<T> {
         if unsafe { (*drm.as_raw()).dev } != parent.as_raw() {
             return Err(EINVAL);
         }
-        if T::KMS && drm.kms.load(Ordering::Acquire) != drm::kms::state::READY {
+        if T::KMS && drm.kms.load(Ordering::Acquire) != KMS_READY {
             // A KMS device is registered with a complete mode config only.
             return Err(EINVAL);
         }
@@ -316,6 +330,7 @@ impl<T: Driver> Registration<T> {
         // SAFETY: `drm` is registered. Unplugging unregisters it and waits for every section
         // in `drm_dev_enter`.
         unsafe { bindings::drm_dev_unplug(drm.as_raw()) };
+        #[cfg(CONFIG_RUST_DRM_KMS)]
         if T::KMS {
             // SAFETY: The mode config of a registered KMS device was built and reset by
             // `Setup::finish`. The commit that turns the outputs off releases the framebuffers
@@ -331,4 +346,24 @@ impl<T: Driver> drm::Device<T> {
     pub fn is_unplugged(&self) -> bool {
         self.enter(|| ()).is_none()
     }
+}
+
+/// Runs `f` inside `drm_dev_enter` of `dev`, or not at all once it was unplugged.
+///
+/// # Safety
+///
+/// `dev` must be a live DRM device.
+pub(crate) unsafe fn with_device<R>(
+    dev: *mut bindings::drm_device,
+    f: impl FnOnce() -> R,
+) -> Option<R> {
+    let mut idx = 0;
+    // SAFETY: By the safety requirements `dev` is a live device.
+    if !unsafe { bindings::drm_dev_enter(dev, &mut idx) } {
+        return None;
+    }
+    let r = f();
+    // SAFETY: `idx` is from the `drm_dev_enter` above.
+    unsafe { bindings::drm_dev_exit(idx) };
+    Some(r)
 }

@@ -75,8 +75,8 @@ pub trait Driver: Sized + Send + Sync + 'static {
     const INFO: DriverInfo;
 
     /// Whether the driver does kernel mode setting (`DRIVER_MODESET | DRIVER_ATOMIC`): its
-    /// devices are registered only once [`drm::kms::Setup::finish`] built their display
-    /// pipeline.
+    /// devices are registered only once `drm::kms::Setup::finish` built their display pipeline
+    /// (with `CONFIG_RUST_DRM_KMS`).
     const KMS: bool = false;
 
     /// The module whose code implements the driver, kept loaded while a file is open. A

@@ -21,6 +21,7 @@
 pub mod device;
 pub mod driver;
 pub mod file;
+#[cfg(CONFIG_RUST_DRM_KMS)]
 pub mod kms;
 
 pub use self::device::{Device, Registration};

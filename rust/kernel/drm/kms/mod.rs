@@ -46,6 +46,8 @@ pub use self::crtc::{Crtc, CrtcFuncs, CrtcState};
 pub use self::encoder::{Encoder, EncoderType};
 pub use self::plane::{FbInfo, Plane, PlaneFuncs, PlaneState, PlaneUpdate, PrimaryPlane};
 
+use crate::drm::device::with_device;
+
 /// Pixel formats (`DRM_FORMAT_*` fourcc codes).
 ///
 /// # Examples
@@ -59,18 +61,6 @@ pub use self::plane::{FbInfo, Plane, PlaneFuncs, PlaneState, PlaneUpdate, Primar
 pub mod format {
     /// 32 bits per pixel, `[31:0] x:R:G:B 8:8:8:8` little endian.
     pub const XRGB8888: u32 = u32::from_le_bytes(*b"XR24");
-}
-
-/// The state of a device's mode config, in [`drm::Device`].
-pub(crate) mod state {
-    /// No mode config.
-    pub(crate) const NONE: u8 = 0;
-    /// [`super::Setup`] is building it.
-    pub(crate) const SETUP: u8 = 1;
-    /// Built and reset: the device may be registered.
-    pub(crate) const READY: u8 = 2;
-    /// Creating an object failed: the device must not be registered.
-    pub(crate) const FAILED: u8 = 3;
 }
 
 /// The limits of a device's mode config.
@@ -262,7 +252,7 @@ impl<'a, T: Driver> Setup<'a, T> {
         if dev.is_registered() {
             return Err(EBUSY);
         }
-        dev.kms_transition(state::NONE, state::SETUP)?;
+        dev.kms_transition(drm::device::KMS_NONE, drm::device::KMS_SETUP)?;
         // SAFETY: `dev` is a live device that is not registered, whose mode config was not
         // initialised (the state was `NONE`).
         if let Err(e) = to_result(unsafe { bindings::drmm_mode_config_init(dev.as_raw()) }) {
@@ -324,7 +314,7 @@ impl<'a, T: Driver> Setup<'a, T> {
         }
         // SAFETY: The mode config is initialised and its objects are set up.
         unsafe { bindings::drm_mode_config_reset(self.dev.as_raw()) };
-        self.dev.kms_transition(state::SETUP, state::READY)
+        self.dev.kms_transition(drm::device::KMS_SETUP, drm::device::KMS_READY)
     }
 }
 
@@ -356,25 +346,4 @@ pub fn fbdev_setup<T: Driver>(dev: &drm::Device<T>, preferred_bpp: u32) -> Resul
     #[cfg(not(CONFIG_DRM_FBDEV_EMULATION))]
     let _ = preferred_bpp;
     Ok(())
-}
-
-/// Runs `f` inside `drm_dev_enter` of the device of a KMS object, or not at all once it was
-/// unplugged.
-///
-/// # Safety
-///
-/// `dev` must be a live DRM device.
-pub(crate) unsafe fn with_device<R>(
-    dev: *mut bindings::drm_device,
-    f: impl FnOnce() -> R,
-) -> Option<R> {
-    let mut idx = 0;
-    // SAFETY: By the safety requirements `dev` is a live device.
-    if !unsafe { bindings::drm_dev_enter(dev, &mut idx) } {
-        return None;
-    }
-    let r = f();
-    // SAFETY: `idx` is from the `drm_dev_enter` above.
-    unsafe { bindings::drm_dev_exit(idx) };
-    Some(r)
 }
