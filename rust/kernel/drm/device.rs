@@ -70,6 +70,9 @@ const REG_NONE: u8 = 0;
 const REG_BUSY: u8 = 1;
 /// Registered (it may be unplugged since).
 const REG_DONE: u8 = 2;
+/// `drm_dev_register` failed: the C side leaves the device half-registered (debugfs, flags), so
+/// it is not registered again.
+const REG_FAILED: u8 = 3;
 
 impl<T: Driver> Device<T> {
     /// The file operations of the device nodes: the DRM core's, with GEM `mmap`.
@@ -205,13 +208,7 @@ impl<T: Driver> Device<T> {
         self.kms
             .compare_exchange(from, to, Ordering::AcqRel, Ordering::Acquire)
             .map(|_| ())
-            .map_err(|now| {
-                if now == KMS_FAILED {
-                    EINVAL
-                } else {
-                    EBUSY
-                }
-            })
+            .map_err(|now| if now == KMS_FAILED { EINVAL } else { EBUSY })
     }
 
     /// Marks the mode config as failed: the device can no longer be registered.
@@ -276,7 +273,7 @@ impl<T: Driver> Registration<T> {
     /// fail with `ENODEV` without reaching the driver.
     ///
     /// Fails with `EINVAL` if `parent` is not `drm`'s parent, and with `EBUSY` if `drm` was
-    /// registered before.
+    /// registered before (also if that registration failed).
     pub fn new_foreign_owned(drm: &Device<T>, parent: &device::Device<Bound>) -> Result {
         // SAFETY: `drm` is a live drm device; its `dev` does not change.
         if unsafe { (*drm.as_raw()).dev } != parent.as_raw() {
@@ -296,7 +293,7 @@ impl<T: Driver> Registration<T> {
         // SAFETY: `drm` is a live, set-up device that was not registered; a KMS device's mode
         // config is complete (checked above), and `Setup` cannot change it any more.
         if let Err(e) = to_result(unsafe { bindings::drm_dev_register(drm.as_raw(), 0) }) {
-            drm.registered.store(REG_NONE, Ordering::Release);
+            drm.registered.store(REG_FAILED, Ordering::Release);
             return Err(e);
         }
         drm.registered.store(REG_DONE, Ordering::Release);

@@ -349,7 +349,7 @@ impl pci::Driver for RbochsDriver {
         )?;
         setup_kms(&drm)?;
         drm::Registration::new_foreign_owned(&drm, pdev)?;
-        kms::fbdev_setup(&drm, 32)?;
+        kms::fbdev_setup(&drm, pdev, 32)?;
         dev_info!(pdev, "rbochs: {} KiB of VRAM\n", vram_size / 1024);
         Ok(KBox::pin(RbochsDriver { _drm: drm }, GFP_KERNEL)?)
     }

@@ -302,7 +302,10 @@ impl<'a, T: Driver> Setup<'a, T> {
         // is not registered, so nothing else uses them yet.
         unsafe {
             (*raw).helper_private = &Connector::<K>::HELPER_FUNCS;
-            bindings::drm_connector_attach_edid_property(raw);
+            // `drm_connector_init` attaches it to every other kind.
+            if kind == ConnectorType::Virtual {
+                bindings::drm_connector_attach_edid_property(raw);
+            }
             self.check(to_result(bindings::drm_connector_attach_encoder(
                 raw,
                 encoder.as_raw(),

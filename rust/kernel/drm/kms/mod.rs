@@ -29,6 +29,7 @@
 
 use crate::{
     bindings,
+    device::{self, Bound},
     drm::{self, Driver},
     error::{to_result, Result},
     prelude::*,
@@ -293,8 +294,10 @@ impl<'a, T: Driver> Setup<'a, T> {
     /// Fails with `ENOSPC` if the mode config has `MAX_OBJECTS` objects of a kind (read by
     /// `count`) already: the DRM core would warn and refuse the next one.
     fn check_room(&self, count: impl FnOnce(&bindings::drm_mode_config) -> i32) -> Result {
-        // SAFETY: The mode config is initialised and only `Setup` (not `Send`) changes it
-        // before registration.
+        // SAFETY: The mode config is initialised; its object counts change only when objects
+        // are added, which before registration only this `Setup` does (a device gets one:
+        // `Setup::new` moves it out of `KMS_NONE` once), on this thread (`Setup` is not
+        // `Send`).
         let n = count(unsafe { &(*self.dev.as_raw()).mode_config });
         if u32::try_from(n).map_or(true, |n| n >= MAX_OBJECTS) {
             return self.check(Err(ENOSPC));
@@ -314,7 +317,8 @@ impl<'a, T: Driver> Setup<'a, T> {
         }
         // SAFETY: The mode config is initialised and its objects are set up.
         unsafe { bindings::drm_mode_config_reset(self.dev.as_raw()) };
-        self.dev.kms_transition(drm::device::KMS_SETUP, drm::device::KMS_READY)
+        self.dev
+            .kms_transition(drm::device::KMS_SETUP, drm::device::KMS_READY)
     }
 }
 
@@ -322,11 +326,20 @@ impl<'a, T: Driver> Setup<'a, T> {
 /// framebuffer device whose console (with `CONFIG_FRAMEBUFFER_CONSOLE`) appears on the display.
 /// It goes away when the device is unplugged.
 ///
-/// Fails with `EINVAL` unless `dev` is a registered KMS device, with `EBUSY` if it was called
+/// `parent` is `dev`'s parent, bound: it is called where the driver has one, in probe, never
+/// from a KMS callback (its first mode probe takes the mode config's mutex, which callbacks
+/// such as [`ConnectorFuncs::get_modes`] run under).
+///
+/// Fails with `EINVAL` unless `dev` is a registered KMS device whose parent is `parent`, with
+/// `EBUSY` if it was called
 /// for `dev` before, and with `ENODEV` if `dev` was unplugged. Without
 /// `CONFIG_DRM_FBDEV_EMULATION` it does nothing.
-pub fn fbdev_setup<T: Driver>(dev: &drm::Device<T>, preferred_bpp: u32) -> Result {
-    if !T::KMS || !dev.is_registered() {
+pub fn fbdev_setup<T: Driver>(
+    dev: &drm::Device<T>,
+    parent: &device::Device<Bound>,
+    preferred_bpp: u32,
+) -> Result {
+    if !T::KMS || !dev.is_registered() || dev.parent().as_raw() != parent.as_raw() {
         return Err(EINVAL);
     }
     if !dev.claim_fbdev() {

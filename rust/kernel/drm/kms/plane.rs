@@ -28,8 +28,9 @@ const NO_SCALING: c_int = 1 << 16;
 /// The DRM core always checks that the plane covers its CRTC without scaling
 /// (`drm_atomic_helper_check_plane_state`), and the abstraction that the source starts on a
 /// whole pixel; `atomic_check` adds the driver's checks. The DRM core calls `atomic_update`
-/// for every commit that keeps the plane on, so its C callback is always there (doing nothing
-/// if the driver has none).
+/// for every commit that keeps the plane on, and for one that turns it off if the driver has no
+/// `atomic_disable` (the new state then has no framebuffer and no CRTC), so its C callback is
+/// always there (doing nothing if the driver has none).
 #[vtable]
 pub trait PlaneFuncs: Sized + Send + Sync + 'static {
     /// The driver of the device the plane belongs to.
@@ -168,8 +169,10 @@ impl<P: PlaneFuncs> Plane<P> {
                 // SAFETY: `plane` is ours (type invariants of the tables).
                 P::atomic_check(unsafe { Self::from_raw(plane) }, &view).map_err(|e| {
                     // `EDEADLK` asks the caller to back off and retry its locks, which the
-                    // driver never took: the retry would loop for ever.
-                    if e.to_errno() == -(bindings::EDEADLK as i32) {
+                    // driver never took: the retry would loop for ever. Kernel-internal codes
+                    // (`ERESTARTSYS` and the others from 512 on) must not reach user space.
+                    let errno = -e.to_errno();
+                    if errno == bindings::EDEADLK as i32 || errno >= 512 {
                         EINVAL
                     } else {
                         e
