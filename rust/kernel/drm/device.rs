@@ -234,11 +234,10 @@ impl<T: Driver> Device<T> {
     ///
     /// Called by the DRM core with a device of this driver, whose last reference was put.
     unsafe extern "C" fn release_callback(dev: *mut bindings::drm_device) {
-        // SAFETY: By the safety requirements, `dev` is in a `Device<T>` made by `new`, which
-        // nothing else uses any more.
-        let this =
-            unsafe { crate::container_of!(dev.cast::<Opaque<bindings::drm_device>>(), Self, dev) }
-                .cast_mut();
+        let raw = dev.cast::<Opaque<bindings::drm_device>>();
+        // SAFETY: By the safety requirements, `dev` (`raw`) is the `dev` field of a `Device<T>`
+        // made by `new`, which nothing else uses any more.
+        let this = unsafe { crate::container_of!(raw, Self, dev) }.cast_mut();
         // SAFETY: `this` is valid; `data` was initialised if `data_init` is set, and is dropped
         // here only, once.
         unsafe {
