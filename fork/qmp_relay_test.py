@@ -151,11 +151,17 @@ def deleted_events_are_recorded():
     with_relay(ok, body)
 
 
+def host_file(d):
+    """A file of the host's beside the guest's folder d, which the relay must never write."""
+    victim = os.path.join(os.path.dirname(d), "host-file")
+    with open(victim, "w") as f:
+        f.write("host data\n")
+    return victim
+
+
 def guest_symlinks_are_not_followed():
     def body(d, qemu):
-        victim = os.path.join(os.path.dirname(d), "host-file")
-        with open(victim, "w") as f:
-            f.write("host data\n")
+        victim = host_file(d)
         os.symlink(victim, os.path.join(d, "events"))
         os.symlink(victim, os.path.join(d, "reply.tmp"))
         assert request(d, "device_del edu1") == "ok"
@@ -194,9 +200,7 @@ def screendump_is_copied_into_the_folder():
 
 def screendump_names_stay_in_the_folder():
     def body(d, qemu):
-        victim = os.path.join(os.path.dirname(d), "host-file")
-        with open(victim, "w") as f:
-            f.write("host data\n")
+        victim = host_file(d)
         for line in ("screendump rbochs0 ../host-file", "screendump rbochs0 /tmp/x",
                      "screendump rbochs0", "screendump a,b x.ppm", "screendump rbochs0 .x"):
             assert request(d, line).startswith("error: "), line

@@ -400,12 +400,27 @@ static long compare(const char *path, struct buffer *b, int with_rect)
 	return bad;
 }
 
+/*
+ * Has QEMU dump the screen of DEVID into RELAYDIR/NAME and compares it with B (with the DIRTYFB
+ * rectangle if WITH_RECT): the number of wrong pixels, or -1 if there is no screen to compare.
+ */
+static long screen_mismatches(const char *dir, const char *devid, const char *name,
+			      struct buffer *b, int with_rect)
+{
+	char path[4096];
+
+	if (dump_screen(dir, devid, name))
+		return -1;
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return compare(path, b, with_rect);
+}
+
 static int cmd_pattern(const char *card, uint32_t w, uint32_t h, const char *dir,
 		       const char *devid)
 {
 	struct drm_mode_fb_dirty_cmd dirty = {0};
 	struct drm_clip_rect clip = { RECT_X1, RECT_Y1, RECT_X2, RECT_Y2 };
-	char path[4096];
+	char name[256];
 	struct buffer b;
 	struct pipe p;
 	long bad;
@@ -420,11 +435,10 @@ static int cmd_pattern(const char *card, uint32_t w, uint32_t h, const char *dir
 	ret = commit_mode(fd, &p, b.fb, w, h, 0);
 	if (ret)
 		die("atomic commit of %ux%u: %s", w, h, strerror(-ret));
-	snprintf(path, sizeof(path), "%s-%ux%u.ppm", devid, w, h);
-	if (dump_screen(dir, devid, path))
+	snprintf(name, sizeof(name), "%s-%ux%u.ppm", devid, w, h);
+	bad = screen_mismatches(dir, devid, name, &b, 0);
+	if (bad < 0)
 		return 1;
-	snprintf(path, sizeof(path), "%s/%s-%ux%u.ppm", dir, devid, w, h);
-	bad = compare(path, &b, 0);
 	if (bad)
 		fail("%ld pixels of %ux%u differ from the pattern", bad, w, h);
 	else
@@ -442,11 +456,10 @@ static int cmd_pattern(const char *card, uint32_t w, uint32_t h, const char *dir
 	 */
 	if (ret)
 		printf("DIRTYFB: %s; the screen must show the change without it\n", strerror(-ret));
-	snprintf(path, sizeof(path), "%s-%ux%u-dirty.ppm", devid, w, h);
-	if (dump_screen(dir, devid, path))
+	snprintf(name, sizeof(name), "%s-%ux%u-dirty.ppm", devid, w, h);
+	bad = screen_mismatches(dir, devid, name, &b, 1);
+	if (bad < 0)
 		return 1;
-	snprintf(path, sizeof(path), "%s/%s-%ux%u-dirty.ppm", dir, devid, w, h);
-	bad = compare(path, &b, 1);
 	if (bad)
 		fail("after DIRTYFB, %ld pixels differ", bad);
 	else
