@@ -126,6 +126,14 @@ check_drm_rbochs_bad_ioctls() {
 	[ "$n" -lt 50 ] || { diag "the bad ioctls logged $n lines"; return 1; }
 }
 
+# rbochs's own ioctl (kernel::drm::ioctl): what it reads from the registers, and the DRM core's
+# rules for argument sizes and directions; bochs, which has no such ioctl, refuses it.
+check_drm_rbochs_driver_ioctl() {
+	drm_ready || return 1
+	drm_test info "$RCARD" || return 1
+	drm_test noinfo "$CCARD" || return 1
+}
+
 # The fbdev console on rbochs: the kernel log written to the console appears on its screen.
 check_drm_fbdev_console() {
 	drm_ready || return 1

@@ -115,8 +115,11 @@ impl<T: Driver> Device<T> {
         dumb_create: Some(bindings::drm_gem_shmem_dumb_create),
         gem_prime_import_sg_table: Some(bindings::drm_gem_shmem_prime_import_sg_table),
         fops: &Self::FOPS,
-        // SAFETY: All-zero is a valid `drm_driver`: no ioctls of its own, the other callbacks
-        // absent (the DRM core's defaults).
+        // `Desc` is a transparent `drm_ioctl_desc`; `IOCTLS_OK` checks the table.
+        ioctls: T::IOCTLS.as_ptr().cast(),
+        num_ioctls: T::IOCTLS.len() as i32,
+        // SAFETY: All-zero is a valid `drm_driver`: the other callbacks absent (the DRM core's
+        // defaults).
         ..unsafe { mem::zeroed() }
     };
 
@@ -125,6 +128,9 @@ impl<T: Driver> Device<T> {
         mem::align_of::<Self>() <= bindings::ARCH_KMALLOC_MINALIGN,
         "the driver's data needs more alignment than kmalloc gives"
     );
+
+    /// The driver's ioctl table is in order and not too long.
+    const IOCTLS_OK: () = drm::ioctl::check_table(T::IOCTLS);
 
     /// Allocates a device for the bound device `parent`, with the driver's data from `data`.
     ///
@@ -138,6 +144,8 @@ impl<T: Driver> Device<T> {
     ) -> Result<ARef<Self>> {
         #[allow(clippy::let_unit_value)]
         let () = Self::ALIGN_OK;
+        #[allow(clippy::let_unit_value)]
+        let () = Self::IOCTLS_OK;
         // SAFETY: `parent` is bound, as `__devm_drm_dev_alloc` needs (it adds a managed action
         // that puts the initial reference when `parent` is unbound). The size and offset
         // describe `Self`, whose `dev` the C side initialises; the rest is zeroed. The vtable

@@ -82,4 +82,9 @@ pub trait Driver: Sized + Send + Sync + 'static {
     /// The module whose code implements the driver, kept loaded while a file is open. A
     /// loadable module sets it to `&THIS_MODULE`, which [`module!`](macros::module) defines.
     const OWNER: &'static ThisModule;
+
+    /// The driver's own ioctls, after the DRM core's: ioctl `i` of the table is
+    /// `DRM_COMMAND_BASE + i`. Build it with [`drm_ioctls!`](crate::drm_ioctls); entry `i` must
+    /// be ioctl `i` (checked at compile time). None by default.
+    const IOCTLS: &'static [drm::ioctl::Desc<Self>] = &[];
 }

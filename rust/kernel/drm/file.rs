@@ -41,6 +41,18 @@ impl<T: DriverFile> File<T> {
         self.inner.get()
     }
 
+    /// Returns the file for a raw `struct drm_file`.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` must be a `drm_file` open on a device of `T::Driver` (`open_callback` succeeded
+    /// for it), which stays open for `'a`.
+    pub(crate) unsafe fn from_raw<'a>(ptr: *const bindings::drm_file) -> &'a Self {
+        // SAFETY: By the safety requirements `ptr` is such a file; `File<T>` is a transparent
+        // `drm_file`.
+        unsafe { &*ptr.cast::<Self>() }
+    }
+
     /// Returns the driver's data of the file.
     pub fn inner(&self) -> Pin<&T> {
         // SAFETY: By the type invariants `driver_priv` is a `Pin<KBox<T>>` that lives until the

@@ -21,6 +21,7 @@
 pub mod device;
 pub mod driver;
 pub mod file;
+pub mod ioctl;
 #[cfg(CONFIG_RUST_DRM_KMS)]
 pub mod kms;
 

@@ -11,6 +11,7 @@ use kernel::{
     devres::Devres,
     drm::{
         self,
+        ioctl::Flags,
         kms::{
             self, format, Connector, ConnectorFuncs, ConnectorType, Crtc, CrtcFuncs, CrtcState,
             DisplayMode, EncoderType, ModeConfigInfo, ModeProbe, ModeStatus, Plane, PlaneFuncs,
@@ -21,7 +22,7 @@ use kernel::{
     prelude::*,
     sync::Arc,
     types::ARef,
-    ThisModule,
+    uapi, ThisModule,
 };
 
 /// The MMIO BAR: EDID, DISPI and QEMU extended registers.
@@ -114,6 +115,20 @@ impl drm::Driver for Bochs {
     };
     const KMS: bool = true;
     const OWNER: &'static ThisModule = &THIS_MODULE;
+    const IOCTLS: &'static [drm::ioctl::Desc<Self>] = kernel::drm_ioctls!(Bochs;
+        (RBOCHS_INFO, uapi::DRM_RBOCHS_INFO, ReadWrite, Info, Bochs::info, Flags::RENDER_ALLOW),
+    );
+}
+
+kernel::drm_ioctl_arg! {
+    /// The argument of `DRM_IOCTL_RBOCHS_INFO` (include/uapi/drm/rbochs_drm.h).
+    struct Info(uapi::drm_rbochs_info) {
+        flags: u32,
+        dispi_id: u32,
+        vram_size: u64,
+        width: u32,
+        height: u32,
+    }
 }
 
 /// Reads DISPI register `index`.
@@ -145,6 +160,28 @@ impl Bochs {
         ] {
             dispi_write(&mmio, reg, value)?;
         }
+        Ok(())
+    }
+
+    /// `DRM_IOCTL_RBOCHS_INFO`: the interface version, the VRAM size and the mode the display
+    /// scans out, read from the registers.
+    fn info(drm: &drm::Device<Bochs>, info: &mut Info, _file: &drm::File<BochsFile>) -> Result {
+        if info.flags != 0 {
+            return Err(EINVAL);
+        }
+        let bochs = drm.data();
+        let mmio = bochs.mmio.try_access().ok_or(ENODEV)?;
+        let on = dispi_read(&mmio, dispi::ENABLE)? & dispi::ENABLED != 0;
+        info.dispi_id = dispi_read(&mmio, dispi::ID)?.into();
+        info.vram_size = bochs.vram_size as u64;
+        (info.width, info.height) = if on {
+            (
+                dispi_read(&mmio, dispi::XRES)?.into(),
+                dispi_read(&mmio, dispi::YRES)?.into(),
+            )
+        } else {
+            (0, 0)
+        };
         Ok(())
     }
 

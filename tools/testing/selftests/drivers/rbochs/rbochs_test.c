@@ -11,7 +11,13 @@
  *	bad arguments to the mode-setting ioctls get the right errno (and the device still works).
  *   rbochs_test unplug CARD SYSFS-UNBIND PCI-ADDRESS
  *	sets a mode, unbinds the device under the open file, then every ioctl fails with ENODEV;
- *	the mapping of the buffer stays usable and closing is clean.
+ *	the mapping of the buffer stays usable and closing is clean. CARD must be rbochs's.
+ *   rbochs_test info CARD
+ *	rbochs's own ioctl, DRM_IOCTL_RBOCHS_INFO: the VRAM size and interface version, the mode
+ *	an atomic commit set, as the registers report them; reserved flags; an older (shorter)
+ *	and a newer (longer) struct; a write-only call; a driver ioctl rbochs does not have.
+ *   rbochs_test noinfo CARD
+ *	a driver without that ioctl (bochs) refuses it with EINVAL.
  *   rbochs_test nonblank RELAYDIR DEVID
  *	dumps the screen of DEVID and checks that it is not blank (the fbdev console).
  *   rbochs_test bench CARD WxH SECONDS
@@ -37,6 +43,7 @@
 
 #include <drm/drm.h>
 #include <drm/drm_mode.h>
+#include <drm/rbochs_drm.h>
 
 static int failures;
 
@@ -566,10 +573,92 @@ static int cmd_errors(const char *card)
 	return failures ? 1 : 0;
 }
 
+/* DRM_IOCTL_RBOCHS_INFO with the size of TYPE and direction DIR (DRM_IOWR, DRM_IOR, DRM_IOW). */
+#define RBOCHS_INFO_AS(dir, type) dir(DRM_COMMAND_BASE + DRM_RBOCHS_INFO, type)
+
+static int cmd_info(const char *card)
+{
+	struct drm_rbochs_info info = {0};
+	struct { __u32 flags, dispi_id; } old = {0};
+	struct { struct drm_rbochs_info info; __u64 next; } new = { .next = 0x1234 };
+	struct buffer b;
+	struct pipe p;
+	int fd = open_card(card), ret;
+
+	ret = xioctl(fd, DRM_IOCTL_RBOCHS_INFO, &info);
+	if (ret)
+		die("RBOCHS_INFO: %s", strerror(-ret));
+	printf("DISPI 0x%x, %llu KiB of VRAM\n", info.dispi_id,
+	       (unsigned long long)info.vram_size >> 10);
+	if ((info.dispi_id & 0xfff0) != 0xb0c0 || info.dispi_id > 0xb0c5)
+		fail("DISPI id 0x%x is not 0xb0c0 to 0xb0c5", info.dispi_id);
+	/* QEMU's default vgamem. */
+	if (info.vram_size != 16 << 20)
+		fail("VRAM size %llu, not 16 MiB", (unsigned long long)info.vram_size);
+
+	if (find_pipe(fd, 1024, 768, &p))
+		die("cannot read the display pipeline");
+	ret = create_buffer(fd, 1024, 768, &b);
+	if (ret)
+		die("dumb buffer: %s", strerror(-ret));
+	draw(&b, pattern, 0, 0, 1024, 768);
+	ret = commit_mode(fd, &p, b.fb, 1024, 768, 0);
+	if (ret)
+		die("atomic commit of 1024x768: %s", strerror(-ret));
+	memset(&info, 0, sizeof(info));
+	ret = xioctl(fd, DRM_IOCTL_RBOCHS_INFO, &info);
+	if (ret || info.width != 1024 || info.height != 768)
+		fail("after a commit of 1024x768: %s, %ux%u", ret ? strerror(-ret) : "ok",
+		     info.width, info.height);
+	else
+		printf("the registers show the committed 1024x768\n");
+
+	info.flags = 1;
+	expect_err(xioctl(fd, DRM_IOCTL_RBOCHS_INFO, &info), EINVAL, "reserved flags set");
+
+	ret = xioctl(fd, RBOCHS_INFO_AS(DRM_IOWR, old), &old);
+	if (ret || old.dispi_id != info.dispi_id)
+		fail("an 8-byte struct: %s, id 0x%x", ret ? strerror(-ret) : "ok", old.dispi_id);
+	else
+		printf("an older 8-byte struct gets its fields\n");
+
+	ret = xioctl(fd, RBOCHS_INFO_AS(DRM_IOWR, new), &new);
+	if (ret || new.info.vram_size != info.vram_size || new.next != 0x1234)
+		fail("a 32-byte struct: %s, VRAM %llu, next 0x%llx", ret ? strerror(-ret) : "ok",
+		     (unsigned long long)new.info.vram_size, (unsigned long long)new.next);
+	else
+		printf("a newer 32-byte struct gets the fields, the rest untouched\n");
+
+	memset(&info, 0, sizeof(info));
+	info.vram_size = 7;
+	ret = xioctl(fd, RBOCHS_INFO_AS(DRM_IOW, struct drm_rbochs_info), &info);
+	if (ret || info.vram_size != 7)
+		fail("write-only: %s, VRAM %llu", ret ? strerror(-ret) : "ok",
+		     (unsigned long long)info.vram_size);
+	else
+		printf("a write-only call copies nothing back\n");
+
+	ret = xioctl(fd, DRM_IOWR(DRM_COMMAND_BASE + 1, struct drm_rbochs_info), &info);
+	expect_err(ret, EINVAL, "driver ioctl 1 (none)");
+	close(fd);
+	return failures ? 1 : 0;
+}
+
+static int cmd_noinfo(const char *card)
+{
+	struct drm_rbochs_info info = {0};
+	int fd = open_card(card);
+
+	expect_err(xioctl(fd, DRM_IOCTL_RBOCHS_INFO, &info), EINVAL, "RBOCHS_INFO on another driver");
+	close(fd);
+	return failures ? 1 : 0;
+}
+
 static int cmd_unplug(const char *card, const char *unbind, const char *addr)
 {
 	struct drm_mode_card_res res = {0};
 	struct drm_mode_create_dumb cd = { .width = 64, .height = 64, .bpp = 32 };
+	struct drm_rbochs_info info = {0};
 	struct buffer b;
 	struct pipe p;
 	int fd = open_card(card), ret, u;
@@ -591,6 +680,7 @@ static int cmd_unplug(const char *card, const char *unbind, const char *addr)
 		   "GETRESOURCES after unbind");
 	expect_err(xioctl(fd, DRM_IOCTL_MODE_CREATE_DUMB, &cd), ENODEV, "CREATE_DUMB after unbind");
 	expect_err(commit_mode(fd, &p, b.fb, 1024, 768, 0), ENODEV, "an atomic commit after unbind");
+	expect_err(xioctl(fd, DRM_IOCTL_RBOCHS_INFO, &info), ENODEV, "RBOCHS_INFO after unbind");
 	/* The buffer's pages are the file's: still mapped, still writable. */
 	draw(&b, pattern2, 0, 0, 1024, 768);
 	if (munmap(b.map, b.size))
@@ -709,6 +799,10 @@ int main(int argc, char **argv)
 	}
 	if (argc == 3 && !strcmp(argv[1], "errors"))
 		return cmd_errors(argv[2]);
+	if (argc == 3 && !strcmp(argv[1], "info"))
+		return cmd_info(argv[2]);
+	if (argc == 3 && !strcmp(argv[1], "noinfo"))
+		return cmd_noinfo(argv[2]);
 	if (argc == 5 && !strcmp(argv[1], "unplug"))
 		return cmd_unplug(argv[2], argv[3], argv[4]);
 	if (argc == 4 && !strcmp(argv[1], "nonblank"))
