@@ -6,12 +6,12 @@
 
 use crate::{
     bindings,
-    drm::{Device, Driver},
+    drm::{self, Device, Driver},
     error::{from_result, Result},
     prelude::*,
     types::{ForeignOwnable, Opaque},
 };
-use core::{ffi::c_int, marker::PhantomData, pin::Pin};
+use core::{ffi::c_int, pin::Pin};
 
 /// The driver's data of an open DRM file: made when the file is opened, dropped when it is
 /// closed.
@@ -32,7 +32,7 @@ pub trait DriverFile: Send + Sync + Sized + 'static {
 #[repr(transparent)]
 pub struct File<T: DriverFile> {
     inner: Opaque<bindings::drm_file>,
-    _p: PhantomData<T>,
+    _p: drm::Invariant<T>,
 }
 
 impl<T: DriverFile> File<T> {

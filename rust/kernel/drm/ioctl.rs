@@ -22,7 +22,7 @@
 
 use crate::{
     bindings,
-    drm::{Device, Driver, File},
+    drm::{self, Device, Driver, File},
     error::Result,
     ioctl,
     prelude::*,
@@ -49,7 +49,8 @@ impl Flags {
     pub const MASTER: Flags = Flags(bindings::drm_ioctl_flags_DRM_MASTER);
     /// Only `CAP_SYS_ADMIN` (`DRM_ROOT_ONLY`).
     pub const ROOT_ONLY: Flags = Flags(bindings::drm_ioctl_flags_DRM_ROOT_ONLY);
-    /// Also through render nodes (`DRM_RENDER_ALLOW`).
+    /// Also through render nodes (`DRM_RENDER_ALLOW`); it changes nothing yet, since Rust DRM
+    /// devices have no render nodes (`DRIVER_RENDER`).
     pub const RENDER_ALLOW: Flags = Flags(bindings::drm_ioctl_flags_DRM_RENDER_ALLOW);
 
     /// Both `self`'s and `other`'s restrictions.
@@ -72,16 +73,16 @@ pub enum Dir {
 
 /// An ioctl of driver `T`: its argument type and what it does.
 ///
-/// [`drm_ioctls!`](crate::drm_ioctls) implements it for a function; implement it by hand to
-/// keep state in a type.
+/// [`drm_ioctls!`](crate::drm_ioctls) implements it for a function.
 pub trait Handler<T: Driver> {
     /// The argument: a plain type that user space passes by pointer (usually a uapi struct
     /// wrapped by [`drm_ioctl_arg!`](crate::drm_ioctl_arg)).
     type Arg: FromBytes + AsBytes;
 
     /// Handles the ioctl on `dev`, called by a client that opened `file`, with the argument
-    /// copied in (or zeroes). On success the ioctl returns 0, otherwise the error's errno; the
-    /// argument is copied back out either way (for [`Dir::Read`] and [`Dir::ReadWrite`]).
+    /// copied in (or zeroes). On success the ioctl returns 0, otherwise the error's errno
+    /// (kernel-internal codes other than `ERESTARTSYS` become `EINVAL`); the argument is copied
+    /// back out either way (for [`Dir::Read`] and [`Dir::ReadWrite`]).
     ///
     /// Runs in process context, inside `drm_dev_enter`: it may sleep, and the hardware of a
     /// `Devres` resource is there, but it delays an unbind for as long as it runs.
@@ -97,7 +98,7 @@ pub trait Handler<T: Driver> {
 #[repr(transparent)]
 pub struct Desc<T: Driver> {
     desc: bindings::drm_ioctl_desc,
-    _p: PhantomData<T>,
+    _p: drm::Invariant<T>,
 }
 
 // SAFETY: A `Desc` is immutable; its name is a `'static` C string.
@@ -107,24 +108,21 @@ unsafe impl<T: Driver> Sync for Desc<T> {}
 pub const MAX_IOCTLS: usize = (bindings::DRM_COMMAND_END - bindings::DRM_COMMAND_BASE) as usize;
 
 impl<T: Driver> Desc<T> {
-    /// The ioctl `nr` (counted from `DRM_COMMAND_BASE`) handled by `H`, called `name` in the
+    /// The ioctl `NR` (counted from `DRM_COMMAND_BASE`) handled by `H`, called `name` in the
     /// DRM core's debug log, restricted by `flags`.
     ///
-    /// `nr` must be below [`MAX_IOCTLS`], and `H::Arg` between 1 byte and 16 KiB - 1 (what an
-    /// ioctl number can encode): a table built in a constant fails to compile otherwise.
-    pub const fn new<H: Handler<T>>(nr: u32, dir: Dir, flags: Flags, name: &'static CStr) -> Self {
-        let size = mem::size_of::<H::Arg>();
-        assert!(
-            (nr as usize) < MAX_IOCTLS,
-            "a driver has at most 96 ioctls (0..=0x5f)"
-        );
-        assert!(size > 0, "an ioctl argument must have a size");
-        assert!(
-            size <= uapi::_IOC_SIZEMASK as usize,
-            "an ioctl argument must be smaller than 16 KiB"
-        );
+    /// `NR` must be below [`MAX_IOCTLS`], and `H::Arg` between 1 byte and 16 KiB - 1 (what an
+    /// ioctl number can encode): checked at compile time, so that a bad entry does not build
+    /// (and `new` cannot panic).
+    pub const fn new<H: Handler<T>, const NR: u32>(
+        dir: Dir,
+        flags: Flags,
+        name: &'static CStr,
+    ) -> Self {
+        #[allow(clippy::let_unit_value)]
+        let () = Limits::<H::Arg, NR>::OK;
         let ty = bindings::DRM_IOCTL_BASE as u32;
-        let nr = bindings::DRM_COMMAND_BASE + nr;
+        let nr = bindings::DRM_COMMAND_BASE + NR;
         let cmd = match dir {
             Dir::Read => ioctl::_IOR::<H::Arg>(ty, nr),
             Dir::Write => ioctl::_IOW::<H::Arg>(ty, nr),
@@ -146,6 +144,26 @@ impl<T: Driver> Desc<T> {
     pub const fn cmd(&self) -> u32 {
         self.desc.cmd
     }
+}
+
+/// The compile-time limits of an entry: ioctl `NR` with an argument of type `A`.
+struct Limits<A, const NR: u32>(PhantomData<A>);
+
+impl<A, const NR: u32> Limits<A, NR> {
+    const OK: () = {
+        assert!(
+            (NR as usize) < MAX_IOCTLS,
+            "a driver has at most 96 ioctls (0..=0x5f)"
+        );
+        assert!(
+            mem::size_of::<A>() > 0,
+            "an ioctl argument must have a size"
+        );
+        assert!(
+            mem::size_of::<A>() <= uapi::_IOC_SIZEMASK as usize,
+            "an ioctl argument must be smaller than 16 KiB"
+        );
+    };
 }
 
 /// Checks a driver's table: at most [`MAX_IOCTLS`] entries, entry `i` being ioctl `i` (the DRM
@@ -194,6 +212,9 @@ unsafe extern "C" fn dispatch<T: Driver, H: Handler<T>>(
     let arg = unsafe { &mut *arg };
     match dev.enter(|| H::handle(dev, arg, file)) {
         Some(Ok(())) => 0,
+        // `ERESTARTSYS` restarts the call after a signal; the other kernel-internal codes (from
+        // 512 on: `EPROBE_DEFER`, `ENOIOCTLCMD`, the other restarts) must not reach user space.
+        Some(Err(e)) if e.to_errno() <= -512 && e != ERESTARTSYS => EINVAL.to_errno(),
         Some(Err(e)) => e.to_errno(),
         None => ENODEV.to_errno(),
     }
@@ -287,8 +308,7 @@ macro_rules! drm_ioctls {
                 }
             }
 
-            $crate::drm::ioctl::Desc::<$driver>::new::<Entry>(
-                $nr,
+            $crate::drm::ioctl::Desc::<$driver>::new::<Entry, { $nr }>(
                 $crate::drm::ioctl::Dir::$dir,
                 $flags,
                 $crate::c_str!(concat!("DRM_IOCTL_", stringify!($name))),
@@ -306,6 +326,7 @@ macro_rules! drm_ioctls {
 /// arrays of them); and the sizes add up to the struct's, so it has no padding. A struct with a
 /// hole (`__u32` before a `__u64`), a pointer, a `bool`, a union, a nested struct or a flexible
 /// array fails to compile; spell out the hole as a field (`__u32 pad;`) in the uapi header.
+/// Only doc comments may precede the struct.
 ///
 /// # Examples
 ///
@@ -321,14 +342,17 @@ macro_rules! drm_ioctls {
 /// ```
 #[macro_export]
 macro_rules! drm_ioctl_arg {
-    ($(#[$meta:meta])* $vis:vis struct $name:ident($uapi:path) {
+    ($(#[doc = $doc:expr])* $vis:vis struct $name:ident($uapi:path) {
         $($field:ident: $fty:ty),+ $(,)?
     }) => {
-        $(#[$meta])*
+        $(#[doc = $doc])*
         #[repr(transparent)]
         $vis struct $name(pub $uapi);
 
         const _: () = {
+            // `$name` is the struct above (only doc attributes are taken: a `cfg` could leave
+            // it out and let the impls below land on another type of that name).
+            let _: fn($uapi) -> $name = $name;
             // Every field of `$uapi` is listed, once: the pattern is exhaustive, a field cannot
             // appear twice in it, and a union's fields cannot be bound outside `unsafe`.
             #[allow(dead_code, clippy::let_unit_value)]

@@ -26,5 +26,12 @@ pub mod ioctl;
 pub mod kms;
 
 pub use self::device::{Device, Registration};
+
+/// A marker that makes a type invariant in `T`. The DRM types that stand for an object of a
+/// driver or object type `T` (a file, a table entry, a plane, a CRTC, a connector) must be:
+/// were they covariant, `&Thing<A>` would coerce to `&Thing<B>` whenever `A` is a subtype of
+/// `B` (`L<for<'a> fn(&'a ())>` and `L<fn(&'static ())>`, which may implement the driver
+/// traits differently), and `B`'s code would run on `A`'s objects.
+pub(crate) type Invariant<T> = core::marker::PhantomData<fn(T) -> T>;
 pub use self::driver::{Driver, DriverInfo};
 pub use self::file::{DriverFile, File};

@@ -116,7 +116,7 @@ impl drm::Driver for Bochs {
     const KMS: bool = true;
     const OWNER: &'static ThisModule = &THIS_MODULE;
     const IOCTLS: &'static [drm::ioctl::Desc<Self>] = kernel::drm_ioctls!(Bochs;
-        (RBOCHS_INFO, uapi::DRM_RBOCHS_INFO, ReadWrite, Info, Bochs::info, Flags::RENDER_ALLOW),
+        (RBOCHS_INFO, uapi::DRM_RBOCHS_INFO, ReadWrite, Info, Bochs::info, Flags::NONE),
     );
 }
 

@@ -66,7 +66,7 @@ pub trait ConnectorFuncs: Sized + Send + Sync + 'static {
 #[repr(transparent)]
 pub struct Connector<K: ConnectorFuncs> {
     raw: Opaque<bindings::drm_connector>,
-    _p: PhantomData<K>,
+    _p: drm::Invariant<K>,
 }
 
 // SAFETY: The DRM core serialises changes to a connector with its locks; `Connector` has no

@@ -47,7 +47,7 @@ pub trait CrtcFuncs: Sized + Send + Sync + 'static {
 #[repr(transparent)]
 pub struct Crtc<C: CrtcFuncs> {
     raw: Opaque<bindings::drm_crtc>,
-    _p: PhantomData<C>,
+    _p: drm::Invariant<C>,
 }
 
 // SAFETY: The DRM core serialises changes to a CRTC with its modeset locks; `Crtc` has no Rust

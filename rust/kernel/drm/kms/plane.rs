@@ -62,7 +62,7 @@ pub trait PlaneFuncs: Sized + Send + Sync + 'static {
 #[repr(transparent)]
 pub struct Plane<P: PlaneFuncs> {
     raw: Opaque<bindings::drm_plane>,
-    _p: PhantomData<P>,
+    _p: drm::Invariant<P>,
 }
 
 // SAFETY: The DRM core serialises changes to a plane with its modeset locks; `Plane` has no
