@@ -5,6 +5,7 @@
 //!
 //! compile_fail: E0080
 //! expect: must list ioctls 0, 1, 2
+//! with: drm
 //! with: ioctl
 
 use kernel::drm::{self, ioctl::Flags};

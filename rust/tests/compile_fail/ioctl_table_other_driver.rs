@@ -5,6 +5,7 @@
 //!
 //! compile_fail: E0308
 //! expect: mismatched types
+//! with: drm
 //! with: ioctl
 
 use kernel::drm::{self, ioctl::Flags};

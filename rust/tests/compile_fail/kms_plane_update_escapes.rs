@@ -5,6 +5,7 @@
 //!
 //! compile_fail: E0521
 //! expect: borrowed data escapes outside of associated function
+//! with: drm
 //! with: kms
 //! with: kms_connector
 

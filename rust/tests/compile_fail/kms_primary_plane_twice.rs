@@ -5,6 +5,7 @@
 //!
 //! compile_fail: E0382
 //! expect: use of moved value: `plane`
+//! with: drm
 //! with: kms
 //! with: kms_plane
 //! with: kms_connector

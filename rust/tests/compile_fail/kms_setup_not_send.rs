@@ -5,6 +5,7 @@
 //!
 //! compile_fail: E0277
 //! expect: cannot be sent between threads safely
+//! with: drm
 //! with: kms
 //! with: kms_plane
 //! with: kms_connector

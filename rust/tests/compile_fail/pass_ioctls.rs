@@ -4,6 +4,7 @@
 //! `drm_ioctl_arg!`, in order: builds (the positive control of the `ioctl_*` cases).
 //!
 //! compile_pass
+//! with: drm
 //! with: ioctl
 
 use kernel::drm::{self, ioctl::Flags};

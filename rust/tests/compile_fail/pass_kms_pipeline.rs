@@ -3,6 +3,7 @@
 //! A positive control for the KMS cases: the same pipeline, built correctly, compiles.
 //!
 //! compile_pass
+//! with: drm
 //! with: kms
 //! with: kms_plane
 //! with: kms_connector

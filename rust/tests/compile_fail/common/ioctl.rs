@@ -1,35 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 
-// A DRM driver's parts for the `ioctl_*` cases (`//! with: ioctl`): the driver type `Drv`, its
-// file `DrvFile`, its `INFO`, a plain ioctl argument `Arg` and a handler `Drv::handle` for it,
-// and `make`, which allocates a device (so that the driver's ioctl table is checked). The case
-// implements `kernel::drm::Driver` for `Drv` with its own `IOCTLS`. Paths are spelled out: the
-// case's own `use` lines come first in the file.
-
-pub struct Drv;
-pub struct DrvFile;
-
-impl kernel::drm::DriverFile for DrvFile {
-    type Driver = Drv;
-
-    fn open(
-        _dev: &kernel::drm::Device<Drv>,
-    ) -> kernel::error::Result<core::pin::Pin<kernel::alloc::KBox<Self>>> {
-        Ok(kernel::alloc::KBox::pin(
-            DrvFile,
-            kernel::alloc::flags::GFP_KERNEL,
-        )?)
-    }
-}
-
-pub const DRV_INFO: kernel::drm::DriverInfo = kernel::drm::DriverInfo {
-    major: 1,
-    minor: 0,
-    patchlevel: 0,
-    name: kernel::c_str!("cf"),
-    desc: kernel::c_str!("compile-fail case"),
-    date: kernel::c_str!("20261204"),
-};
+// For the `ioctl_*` cases (`//! with: ioctl`, after `with: drm`): a plain ioctl argument `Arg`,
+// a handler `Drv::handle` for it, and `make`, which allocates a device (so that the driver's
+// ioctl table is checked). The case implements `kernel::drm::Driver` for `Drv` with its own
+// `IOCTLS`.
 
 #[repr(C)]
 pub struct RawArg {

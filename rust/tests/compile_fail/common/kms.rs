@@ -1,36 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 
-// A KMS driver for the `kms_*` cases (`//! with: kms`): the driver `Drv`, its file, the object
-// types `P` (plane), `C` (CRTC) and `K` (connector), `C`'s callbacks, a format list and mode
-// config limits. Paths are spelled out: the case's own `use` lines come first in the file.
-
-pub struct Drv;
-pub struct DrvFile;
-
-impl kernel::drm::DriverFile for DrvFile {
-    type Driver = Drv;
-
-    fn open(
-        _dev: &kernel::drm::Device<Drv>,
-    ) -> kernel::error::Result<core::pin::Pin<kernel::alloc::KBox<Self>>> {
-        Ok(kernel::alloc::KBox::pin(
-            DrvFile,
-            kernel::alloc::flags::GFP_KERNEL,
-        )?)
-    }
-}
+// A KMS driver for the `kms_*` cases (`//! with: kms`, after `with: drm`): `Drv` as a KMS
+// driver, the object types `P` (plane), `C` (CRTC) and `K` (connector), `C`'s callbacks, a
+// format list and mode config limits. Paths are spelled out: the case's own `use` lines come
+// first in the file.
 
 impl kernel::drm::Driver for Drv {
     type Data = ();
     type File = DrvFile;
-    const INFO: kernel::drm::DriverInfo = kernel::drm::DriverInfo {
-        major: 1,
-        minor: 0,
-        patchlevel: 0,
-        name: kernel::c_str!("cf"),
-        desc: kernel::c_str!("compile-fail case"),
-        date: kernel::c_str!("20261204"),
-    };
+    const INFO: kernel::drm::DriverInfo = DRV_INFO;
     const KMS: bool = true;
     const OWNER: &'static kernel::ThisModule = &THIS_MODULE;
 }

@@ -422,6 +422,22 @@ static long screen_mismatches(const char *dir, const char *devid, const char *na
 	return compare(path, b, with_rect);
 }
 
+/* Sets mode WxH on the first pipe with an atomic commit of a new buffer holding the pattern. */
+static void show_pattern(int fd, uint32_t w, uint32_t h, struct pipe *p, struct buffer *b)
+{
+	int ret;
+
+	if (find_pipe(fd, w, h, p))
+		die("cannot read the display pipeline");
+	ret = create_buffer(fd, w, h, b);
+	if (ret)
+		die("dumb buffer %ux%u: %s", w, h, strerror(-ret));
+	draw(b, pattern, 0, 0, w, h);
+	ret = commit_mode(fd, p, b->fb, w, h, 0);
+	if (ret)
+		die("atomic commit of %ux%u: %s", w, h, strerror(-ret));
+}
+
 static int cmd_pattern(const char *card, uint32_t w, uint32_t h, const char *dir,
 		       const char *devid)
 {
@@ -433,15 +449,7 @@ static int cmd_pattern(const char *card, uint32_t w, uint32_t h, const char *dir
 	long bad;
 	int fd = open_card(card), ret;
 
-	if (find_pipe(fd, w, h, &p))
-		die("cannot read the display pipeline");
-	ret = create_buffer(fd, w, h, &b);
-	if (ret)
-		die("dumb buffer %ux%u: %s", w, h, strerror(-ret));
-	draw(&b, pattern, 0, 0, w, h);
-	ret = commit_mode(fd, &p, b.fb, w, h, 0);
-	if (ret)
-		die("atomic commit of %ux%u: %s", w, h, strerror(-ret));
+	show_pattern(fd, w, h, &p, &b);
 	snprintf(name, sizeof(name), "%s-%ux%u.ppm", devid, w, h);
 	bad = screen_mismatches(dir, devid, name, &b, 0);
 	if (bad < 0)
@@ -597,15 +605,7 @@ static int cmd_info(const char *card)
 		fail("VRAM size %llu, not 16 MiB", (unsigned long long)info.vram_size);
 
 	/* Not 1024x768, the mode the console may have set already. */
-	if (find_pipe(fd, 800, 600, &p))
-		die("cannot read the display pipeline");
-	ret = create_buffer(fd, 800, 600, &b);
-	if (ret)
-		die("dumb buffer: %s", strerror(-ret));
-	draw(&b, pattern, 0, 0, 800, 600);
-	ret = commit_mode(fd, &p, b.fb, 800, 600, 0);
-	if (ret)
-		die("atomic commit of 800x600: %s", strerror(-ret));
+	show_pattern(fd, 800, 600, &p, &b);
 	memset(&info, 0, sizeof(info));
 	ret = xioctl(fd, DRM_IOCTL_RBOCHS_INFO, &info);
 	if (ret || info.width != 800 || info.height != 600)
@@ -671,17 +671,9 @@ static int cmd_unplug(const char *card, const char *unbind, const char *addr)
 	struct drm_rbochs_info info = {0};
 	struct buffer b;
 	struct pipe p;
-	int fd = open_card(card), ret, u;
+	int fd = open_card(card), u;
 
-	if (find_pipe(fd, 1024, 768, &p))
-		die("cannot read the display pipeline");
-	ret = create_buffer(fd, 1024, 768, &b);
-	if (ret)
-		die("dumb buffer: %s", strerror(-ret));
-	draw(&b, pattern, 0, 0, 1024, 768);
-	ret = commit_mode(fd, &p, b.fb, 1024, 768, 0);
-	if (ret)
-		die("atomic commit: %s", strerror(-ret));
+	show_pattern(fd, 1024, 768, &p, &b);
 	u = open(unbind, O_WRONLY);
 	if (u < 0 || write(u, addr, strlen(addr)) != (ssize_t)strlen(addr))
 		die("unbinding %s: %s", addr, strerror(errno));
