@@ -345,6 +345,24 @@ impl<T: Driver> Registration<T> {
     }
 }
 
+#[cfg(CONFIG_PCI)]
+impl<T: Driver> Device<T> {
+    /// Removes the firmware framebuffers (efifb, vesafb, simpledrm and the like) that scan out
+    /// of `pdev`'s memory, and the VGA console if `pdev` is the boot VGA device, so that the
+    /// driver can take the display over. A PCI display driver calls it in probe, before it
+    /// maps its BARs, as C drivers do (`drm_aperture_remove_conflicting_pci_framebuffers`).
+    pub fn remove_firmware_framebuffers(pdev: &crate::pci::Device<device::Core>) -> Result {
+        // SAFETY: `pdev` is a live PCI device, being probed; the driver table is a constant,
+        // whose name the call reads.
+        to_result(unsafe {
+            bindings::drm_aperture_remove_conflicting_pci_framebuffers(
+                pdev.as_raw(),
+                &Self::VTABLE,
+            )
+        })
+    }
+}
+
 impl<T: Driver> drm::Device<T> {
     /// Whether the device was unplugged (its parent unbound).
     pub fn is_unplugged(&self) -> bool {

@@ -347,6 +347,8 @@ impl pci::Driver for RbochsDriver {
         if pdev.class() >> 8 != CLASS_DISPLAY_OTHER {
             return Err(ENODEV);
         }
+        // A firmware framebuffer (efifb, simpledrm) may scan out of the VRAM: take it over.
+        drm::Device::<Bochs>::remove_firmware_framebuffers(pdev)?;
         pdev.enable_device_mem()?;
         let mmio = Arc::new(
             pdev.iomap_region_sized::<MMIO_SIZE>(MMIO_BAR, c_str!("rbochs"))?,
