@@ -44,6 +44,8 @@ pub struct Device<T: Driver> {
     /// The state of the mode config (`KMS_*`).
     kms: AtomicU8,
     data: T::Data,
+    /// `Device<T>` is invariant in `T` (as its `T::Data` makes it anyway).
+    _p: drm::Invariant<T>,
 }
 
 // SAFETY: The C side synchronises its use of `struct drm_device`; the driver's data is `Send`
@@ -351,14 +353,17 @@ impl<T: Driver> Device<T> {
     /// of `pdev`'s memory, and the VGA console if `pdev` is the boot VGA device, so that the
     /// driver can take the display over. A PCI display driver calls it in probe, before it
     /// maps its BARs, as C drivers do (`drm_aperture_remove_conflicting_pci_framebuffers`).
+    ///
+    /// Fails with `EINVAL` for a device that is not a display controller (PCI base class
+    /// 0x03): only a display's driver takes the display over.
     pub fn remove_firmware_framebuffers(pdev: &crate::pci::Device<device::Core>) -> Result {
+        if pdev.class() >> 16 != bindings::PCI_BASE_CLASS_DISPLAY {
+            return Err(EINVAL);
+        }
         // SAFETY: `pdev` is a live PCI device, being probed; the driver table is a constant,
         // whose name the call reads.
         to_result(unsafe {
-            bindings::drm_aperture_remove_conflicting_pci_framebuffers(
-                pdev.as_raw(),
-                &Self::VTABLE,
-            )
+            bindings::drm_aperture_remove_conflicting_pci_framebuffers(pdev.as_raw(), &Self::VTABLE)
         })
     }
 }

@@ -81,7 +81,8 @@ pub trait Handler<T: Driver> {
 
     /// Handles the ioctl on `dev`, called by a client that opened `file`, with the argument
     /// copied in (or zeroes). On success the ioctl returns 0, otherwise the error's errno
-    /// (kernel-internal codes other than `ERESTARTSYS` become `EINVAL`); the argument is copied
+    /// (kernel-internal codes become `EINVAL`, and `ERESTARTSYS` without a signal pending
+    /// `EINTR`); the argument is copied
     /// back out either way (for [`Dir::Read`] and [`Dir::ReadWrite`]).
     ///
     /// Runs in process context, inside `drm_dev_enter`: it may sleep, and the hardware of a
@@ -112,8 +113,8 @@ impl<T: Driver> Desc<T> {
     /// DRM core's debug log, restricted by `flags`.
     ///
     /// `NR` must be below [`MAX_IOCTLS`], and `H::Arg` between 1 byte and 16 KiB - 1 (what an
-    /// ioctl number can encode): checked at compile time, so that a bad entry does not build
-    /// (and `new` cannot panic).
+    /// ioctl number can encode), aligned to at most 8 bytes: checked at compile time, so that a
+    /// bad entry does not build (and `new` cannot panic).
     pub const fn new<H: Handler<T>, const NR: u32>(
         dir: Dir,
         flags: Flags,
@@ -146,6 +147,22 @@ impl<T: Driver> Desc<T> {
     }
 }
 
+/// The size of a field type of [`drm_ioctl_arg!`](crate::drm_ioctl_arg), which must be plain.
+#[doc(hidden)]
+pub const fn __plain_size<F: FromBytes + AsBytes>() -> usize {
+    mem::size_of::<F>()
+}
+
+/// Fails (at compile time, in [`drm_ioctl_arg!`](crate::drm_ioctl_arg)) unless the fields'
+/// sizes add up to the struct's.
+#[doc(hidden)]
+pub const fn __assert_no_padding<S>(fields: usize) {
+    assert!(
+        fields == mem::size_of::<S>(),
+        "the struct has padding: spell it out as fields"
+    );
+}
+
 /// The compile-time limits of an entry: ioctl `NR` with an argument of type `A`.
 struct Limits<A, const NR: u32>(PhantomData<A>);
 
@@ -158,6 +175,11 @@ impl<A, const NR: u32> Limits<A, NR> {
         assert!(
             mem::size_of::<A>() > 0,
             "an ioctl argument must have a size"
+        );
+        // `drm_ioctl`'s buffer is on its stack or from `kmalloc`: 8 bytes is what both give.
+        assert!(
+            mem::align_of::<A>() <= 8,
+            "an ioctl argument must not need more than 8-byte alignment"
         );
         assert!(
             mem::size_of::<A>() <= uapi::_IOC_SIZEMASK as usize,
@@ -212,8 +234,10 @@ unsafe extern "C" fn dispatch<T: Driver, H: Handler<T>>(
     let arg = unsafe { &mut *arg };
     match dev.enter(|| H::handle(dev, arg, file)) {
         Some(Ok(())) => 0,
-        // `ERESTARTSYS` restarts the call after a signal; the other kernel-internal codes (from
-        // 512 on: `EPROBE_DEFER`, `ENOIOCTLCMD`, the other restarts) must not reach user space.
+        // `ERESTARTSYS` restarts the call after a signal, so it stands only with one pending
+        // (`EINTR` otherwise); the other kernel-internal codes (from 512 on: `EPROBE_DEFER`,
+        // `ENOIOCTLCMD`, the other restarts) must not reach user space.
+        Some(Err(e)) if e == ERESTARTSYS && !crate::current!().signal_pending() => EINTR.to_errno(),
         Some(Err(e)) if e.to_errno() <= -512 && e != ERESTARTSYS => EINVAL.to_errno(),
         Some(Err(e)) => e.to_errno(),
         None => ENODEV.to_errno(),
@@ -361,15 +385,14 @@ macro_rules! drm_ioctl_arg {
                 let _ = ($($field,)+);
             }
             // With exactly the listed types: raw pointers do not coerce to another pointee.
+            // (The proof names nothing through `::core`, which a driver crate could rebind
+            // with `extern crate ... as core`: `&raw` is syntax, the rest is `$crate`'s.)
             #[allow(dead_code)]
             fn types(arg: &$uapi) {
-                $(let _: *const $fty = ::core::ptr::addr_of!(arg.$field);)+
+                $(let _: *const $fty = &raw const arg.$field;)+
             }
-            const fn plain<T: $crate::types::FromBytes + $crate::types::AsBytes>() {}
-            $(plain::<$fty>();)+
-            ::core::assert!(
-                0 $(+ ::core::mem::size_of::<$fty>())+ == ::core::mem::size_of::<$uapi>(),
-                "the struct has padding: spell it out as fields"
+            $crate::drm::ioctl::__assert_no_padding::<$uapi>(
+                0 $(+ $crate::drm::ioctl::__plain_size::<$fty>())+
             );
         };
 
