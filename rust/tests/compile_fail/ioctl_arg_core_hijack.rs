@@ -7,8 +7,8 @@
 //! compile_fail: E0080
 //! expect: the struct has padding
 
-extern crate self as core;
 extern crate core as real_core;
+extern crate self as core;
 
 pub use real_core::*;
 
